@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+console.error('warden: the CLI is being built');
+process.exit(1);
