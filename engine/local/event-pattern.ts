@@ -470,7 +470,7 @@ export function routeEvent(template: unknown, event: unknown, opts: RouteOptions
         ruleLogicalId: ruleId,
         targetId: String(t.Id),
         targetLogicalId,
-        kind: (type && KIND_BY_TYPE[type]) ?? 'other',
+        kind: (type ? KIND_BY_TYPE[type] : undefined) ?? 'other',
         input: applyInput(t, event),
         retryPolicy: t.RetryPolicy as RoutedTarget['retryPolicy'],
         deadLetterQueueLogicalId: dlc ? referencedLogicalId(dlc.Arn) : undefined,
