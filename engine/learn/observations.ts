@@ -1,0 +1,119 @@
+import { isIP } from 'node:net';
+import type { AccessEvent } from '../events/access-event';
+
+/**
+ * What learn remembers about a log: per function, every distinct access with how often and when
+ * it was seen. Memory grows with the number of distinct accesses, never with the size of the log.
+ */
+export interface Seen {
+  count: number;
+  /** epoch ms */
+  first: number;
+  last: number;
+}
+
+export interface AwsKey { service: string; action: string; resource: string | null }
+export interface HostKey { host: string; port: number | null }
+
+export interface FunctionObservations {
+  name: string;
+  /** key: service \0 action \0 resource ('' when unknown) */
+  aws: Map<string, Seen>;
+  /** key: host \0 port ('' when unknown) */
+  hosts: Map<string, Seen>;
+  /** key: a normalized IP address */
+  ips: Map<string, Seen>;
+}
+
+export interface Observations {
+  functions: Map<string, FunctionObservations>;
+  events: number;
+  /** sum of the events' `count` */
+  accesses: number;
+}
+
+export function newObservations(): Observations {
+  return { functions: new Map(), events: 0, accesses: 0 };
+}
+
+const SEP = '\0';
+
+export const awsKey = (service: string, action: string, resource: string | null): string =>
+  service + SEP + action + SEP + (resource ?? '');
+export function splitAwsKey(k: string): AwsKey {
+  const [service, action, resource] = k.split(SEP) as [string, string, string];
+  return { service, action, resource: resource === '' ? null : resource };
+}
+export const hostKey = (host: string, port: number | null): string => host + SEP + (port === null ? '' : String(port));
+export function splitHostKey(k: string): HostKey {
+  const i = k.indexOf(SEP);
+  const p = k.slice(i + 1);
+  return { host: k.slice(0, i), port: p === '' ? null : Number(p) };
+}
+
+/** Host names compare case-insensitively with a trailing dot ignored (DESIGN.md). */
+export function normalizeHost(host: string): string {
+  let h = host.toLowerCase();
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  return h;
+}
+
+/** An IP literal in canonical form (IPv4-mapped IPv6 as plain IPv4), or null when `s` is not an IP. */
+export function normalizeIp(s: string): string | null {
+  let v = s;
+  if (v.startsWith('[') && v.endsWith(']')) v = v.slice(1, -1);
+  const fam = isIP(v);
+  if (fam === 4) return v;
+  if (fam !== 6) return null;
+  const lower = v.toLowerCase();
+  const m = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (m && isIP(m[1]!) === 4) return m[1]!;
+  // canonical compressed form via URL parsing
+  try {
+    return new URL(`http://[${lower}]/`).hostname.slice(1, -1);
+  } catch {
+    return lower;
+  }
+}
+
+function bump(map: Map<string, Seen>, key: string, count: number, first: number, last: number): void {
+  const s = map.get(key);
+  if (s) {
+    s.count += count;
+    if (first < s.first) s.first = first;
+    if (last > s.last) s.last = last;
+  } else {
+    map.set(key, { count, first, last });
+  }
+}
+
+/** Adds one event. Returns false (and records nothing) for an event that names nothing learnable. */
+export function observe(obs: Observations, ev: AccessEvent): boolean {
+  const a = ev.access;
+  const t = Date.parse(ev.time);
+  const first = ev.firstSeen ? Date.parse(ev.firstSeen) : t;
+  const last = ev.lastSeen ? Date.parse(ev.lastSeen) : t;
+  let fo = obs.functions.get(ev.function.name);
+  if (!fo) {
+    fo = { name: ev.function.name, aws: new Map(), hosts: new Map(), ips: new Map() };
+    obs.functions.set(ev.function.name, fo);
+  }
+  obs.events++;
+  obs.accesses += ev.count;
+  if (a.kind === 'aws') {
+    bump(fo.aws, awsKey(a.service!.toLowerCase(), a.action!, a.resource ?? null), ev.count, first, last);
+    return true;
+  }
+  if (a.host) {
+    const ip = normalizeIp(a.host);
+    if (ip) bump(fo.ips, ip, ev.count, first, last);
+    else bump(fo.hosts, hostKey(normalizeHost(a.host), a.port ?? null), ev.count, first, last);
+    return true;
+  }
+  const ip = a.address ? normalizeIp(a.address) : null;
+  if (ip) {
+    bump(fo.ips, ip, ev.count, first, last);
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,191 @@
+import {
+  splitAwsKey, splitHostKey, type FunctionObservations, type Seen,
+} from './observations';
+
+/**
+ * Turns what one function was seen doing into allow entries. By default every entry is exact
+ * (one ARN, one host[:port], one action, one IP): the tightest list that covers the log. With
+ * `generalize`, a `*` is introduced only where at least `threshold` distinct observed values share
+ * the prefix it stands for, and the entry lists what it covers so a reviewer can judge it.
+ */
+export type LearnedEntry =
+  | { kind: 'aws'; aws: string; resource: string | null; seen: Seen; covers?: string[]; note?: string }
+  | { kind: 'host'; host: string; seen: Seen; covers?: string[]; note?: string }
+  | { kind: 'cidr'; cidr: string; seen: Seen; covers?: string[]; note?: string };
+
+export interface ProposeOptions {
+  /** null: exact entries only. */
+  generalize: { threshold: number } | null;
+}
+
+export const DEFAULT_THRESHOLD = 3;
+
+// Multi-label public suffixes under which a `*.` would span unrelated owners.
+const SHARED_SUFFIXES = new Set([
+  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'com.au', 'net.au', 'org.au', 'co.jp', 'co.nz', 'com.br', 'com.cn',
+  'co.in', 'co.za', 'com.mx', 'com.tr', 'amazonaws.com', 'cloudfront.net', 'herokuapp.com', 'github.io',
+  'vercel.app', 'netlify.app', 'azurewebsites.net', 'appspot.com', 'web.app', 'firebaseapp.com',
+]);
+
+function merge(into: Seen, s: Seen): void {
+  into.count += s.count;
+  if (s.first < into.first) into.first = s.first;
+  if (s.last > into.last) into.last = s.last;
+}
+const copy = (s: Seen): Seen => ({ count: s.count, first: s.first, last: s.last });
+
+/** Whether a literal contains characters that an allow-list glob would read as wildcards. */
+export const hasGlobChars = (s: string): boolean => s.includes('*') || s.includes('?');
+const GLOB_NOTE = 'the observed value contains "*" or "?", which a rule reads as a wildcard: this entry matches more than was observed';
+
+interface Group<T> { pattern: T; seen: Seen; covers: string[] }
+
+/** Collapses values sharing a parent (as computed by `parentOf`) into `parent + '*'` when there are at least `threshold`. */
+function collapse(values: Map<string, Seen>, parentOf: (v: string) => string | null, threshold: number, star = '*'): Map<string, Group<string>> {
+  const byParent = new Map<string, string[]>();
+  for (const v of values.keys()) {
+    const p = parentOf(v);
+    if (p === null) continue;
+    const list = byParent.get(p);
+    if (list) list.push(v); else byParent.set(p, [v]);
+  }
+  const out = new Map<string, Group<string>>();
+  const taken = new Set<string>();
+  for (const [parent, members] of byParent) {
+    if (members.length < threshold) continue;
+    const pattern = parent + star;
+    const seen = copy(values.get(members[0]!)!);
+    for (const m of members.slice(1)) merge(seen, values.get(m)!);
+    out.set(pattern, { pattern, seen, covers: members.sort() });
+    for (const m of members) taken.add(m);
+  }
+  for (const [v, s] of values) if (!taken.has(v)) out.set(v, { pattern: v, seen: copy(s), covers: [] });
+  return out;
+}
+
+/** `arn:aws:dynamodb:us-east-1:1:table/orders` → `arn:aws:dynamodb:us-east-1:1:table/`; never cuts into the first five ARN fields. */
+export function arnParent(arn: string): string | null {
+  let colons = 0;
+  let start = -1;
+  for (let i = 0; i < arn.length; i++) {
+    if (arn[i] === ':' && ++colons === 5) { start = i + 1; break; }
+  }
+  if (start < 0 || !arn.startsWith('arn:')) return null;
+  for (let i = arn.length - 2; i >= start; i--) {
+    const c = arn[i];
+    if (c === '/' || c === ':') return arn.slice(0, i + 1);
+  }
+  return null;
+}
+
+/** `db.eu.example.com` → `example.com`'s child wildcard parent `eu.example.com`; null when too broad. */
+export function hostParent(host: string): string | null {
+  const i = host.indexOf('.');
+  if (i < 0) return null;
+  const parent = host.slice(i + 1);
+  if (!parent.includes('.') || SHARED_SUFFIXES.has(parent)) return null;
+  return parent;
+}
+
+/** Leading verb of an operation name: `GetItem` → `Get`, `BatchWriteItem` → `Batch`. */
+export function actionVerb(action: string): string | null {
+  const m = /^[A-Z][a-z]+(?=[A-Z0-9])/.exec(action);
+  return m ? m[0] : null;
+}
+
+function ipParent(ip: string): string | null {
+  if (ip.includes(':')) return null; // IPv6 stays exact: prefixes are not readable from compressed forms
+  const parts = ip.split('.');
+  return parts.length === 4 ? `${parts.slice(0, 3).join('.')}.` : null;
+}
+
+export function propose(fo: FunctionObservations, opts: ProposeOptions): LearnedEntry[] {
+  const threshold = opts.generalize?.threshold ?? Infinity;
+  const entries: LearnedEntry[] = [];
+
+  // AWS: first resources per (service, action), then actions per (service, resource pattern).
+  const perAction = new Map<string, Map<string, Seen>>(); // service:action -> resource('' none) -> seen
+  for (const [k, s] of fo.aws) {
+    const { service, action, resource } = splitAwsKey(k);
+    const id = `${service}:${action}`;
+    let m = perAction.get(id);
+    if (!m) perAction.set(id, (m = new Map()));
+    m.set(resource ?? '', s);
+  }
+  const perResource = new Map<string, Map<string, { seen: Seen; covers: string[] }>>(); // service \0 resource -> action -> seen
+  for (const [id, resources] of perAction) {
+    const groups = opts.generalize
+      ? collapse(resources, (r) => (r === '' ? null : arnParent(r)), threshold)
+      : new Map([...resources].map(([r, s]) => [r, { pattern: r, seen: copy(s), covers: [] as string[] }]));
+    const [service, action] = [id.slice(0, id.indexOf(':')), id.slice(id.indexOf(':') + 1)];
+    for (const g of groups.values()) {
+      const key = `${service}\0${g.pattern}`;
+      let m = perResource.get(key);
+      if (!m) perResource.set(key, (m = new Map()));
+      m.set(action, { seen: g.seen, covers: g.covers });
+    }
+  }
+  for (const [key, actions] of perResource) {
+    const [service, pattern] = key.split('\0') as [string, string];
+    const resource = pattern === '' ? null : pattern;
+    const resCovers = new Map<string, string[]>();
+    const seenByAction = new Map<string, Seen>();
+    for (const [a, v] of actions) { seenByAction.set(a, v.seen); resCovers.set(a, v.covers); }
+    const groups = opts.generalize
+      ? collapse(seenByAction, actionVerb, threshold)
+      : new Map([...seenByAction].map(([a, s]) => [a, { pattern: a, seen: copy(s), covers: [] as string[] }]));
+    for (const g of groups.values()) {
+      const coversRes = g.covers.length ? g.covers.flatMap((a) => resCovers.get(a) ?? []) : resCovers.get(g.pattern) ?? [];
+      const covers = [
+        ...g.covers.map((a) => `${service}:${a}`),
+        ...[...new Set(coversRes)].sort(),
+      ];
+      const e: LearnedEntry = { kind: 'aws', aws: `${service}:${g.pattern}`, resource, seen: g.seen };
+      if (covers.length) e.covers = covers;
+      if (!g.covers.length && !coversRes.length && (hasGlobChars(g.pattern) || (resource !== null && hasGlobChars(resource)))) e.note = GLOB_NOTE;
+      entries.push(e);
+    }
+  }
+
+  // Hosts: per port, names sharing a parent domain.
+  const perPort = new Map<string, Map<string, Seen>>();
+  for (const [k, s] of fo.hosts) {
+    const { host, port } = splitHostKey(k);
+    const pk = port === null ? '' : String(port);
+    let m = perPort.get(pk);
+    if (!m) perPort.set(pk, (m = new Map()));
+    m.set(host, s);
+  }
+  for (const [pk, hosts] of perPort) {
+    const groups = opts.generalize
+      ? collapse(hosts, (h) => { const p = hostParent(h); return p === null ? null : `*.${p}`; }, threshold, '')
+      : new Map([...hosts].map(([h, s]) => [h, { pattern: h, seen: copy(s), covers: [] as string[] }]));
+    for (const g of groups.values()) {
+      const e: LearnedEntry = { kind: 'host', host: pk === '' ? g.pattern : `${g.pattern}:${pk}`, seen: g.seen };
+      if (g.covers.length) e.covers = g.covers;
+      else if (hasGlobChars(g.pattern)) e.note = GLOB_NOTE;
+      entries.push(e);
+    }
+  }
+
+  // IPs: exact /32 (/128); a /24 when enough addresses of one /24 were seen.
+  const ipGroups = opts.generalize
+    ? collapse(fo.ips, ipParent, threshold, '0')
+    : new Map([...fo.ips].map(([ip, s]) => [ip, { pattern: ip, seen: copy(s), covers: [] as string[] }]));
+  for (const g of ipGroups.values()) {
+    const cidr = g.covers.length ? `${g.pattern}/24` : `${g.pattern}/${g.pattern.includes(':') ? 128 : 32}`;
+    const e: LearnedEntry = { kind: 'cidr', cidr, seen: g.seen };
+    if (g.covers.length) e.covers = g.covers;
+    entries.push(e);
+  }
+
+  return entries.sort(compareEntries);
+}
+
+const entryText = (e: LearnedEntry): string =>
+  e.kind === 'aws' ? `0${e.aws}\0${e.resource ?? ''}` : e.kind === 'host' ? `1${e.host}` : `2${e.cidr}`;
+function compareEntries(a: LearnedEntry, b: LearnedEntry): number {
+  const x = entryText(a);
+  const y = entryText(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
