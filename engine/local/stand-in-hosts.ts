@@ -1,0 +1,161 @@
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Local stand-ins for the external hosts simulated functions call (api.stripe.com, a paste site,
+ * AWS endpoints, …), so their code makes REAL outbound calls that never leave 127.0.0.1.
+ *
+ * How names reach 127.0.0.1 (see README.md):
+ * - `agent()` is an http.Agent/https.Agent whose connections all go to the local server, whatever
+ *   the host and port in the request: code keeps calling `https://api.stripe.com/…` on port 443
+ *   (so capture sees exactly what production would), only the socket is local and plain TCP.
+ *   The AWS SDK takes it as `requestHandler: new NodeHttpHandler({ httpsAgent })`.
+ * - `installLookup()` makes `dns.lookup` answer 127.0.0.1 for the stand-in names (and refuse every
+ *   other name with ENOTFOUND, so nothing reaches the real network): for code that picks its own
+ *   sockets, such as global `fetch`, which then must use the stand-in's port (`urlFor`).
+ */
+export class StandInError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StandInError';
+  }
+}
+
+export interface StandInResponse {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+/** Answers one request for a host that has no fixed response (e.g. an AWS endpoint served by a handler). */
+export type StandInHandler = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => void | Promise<void>;
+
+export interface StandInRequest {
+  host: string;
+  method: string;
+  path: string;
+  bytes: number;
+}
+
+export interface StandInHosts {
+  readonly port: number;
+  /** requests served, in order */
+  readonly requests: StandInRequest[];
+  /** an agent (usable as http.Agent and https.Agent) connecting every request to the stand-in server */
+  agent(): https.Agent;
+  /** the URL to use with code that resolves names itself (fetch): same host and path, the stand-in's port, plain http */
+  urlFor(url: string): string;
+  /** routes dns.lookup for the stand-in names to 127.0.0.1 until the returned function is called */
+  installLookup(): () => void;
+  /** a `lookup` function with the same mapping, for APIs that take one */
+  lookup: typeof dns.lookup;
+  /** true for a name the stand-ins answer */
+  knows(host: string): boolean;
+  close(): Promise<void>;
+}
+
+export interface StandInOptions {
+  /** fixed responses by host name (case-insensitive) */
+  hosts: Record<string, StandInResponse>;
+  /** dynamic handlers by host name, e.g. an AWS endpoint */
+  handlers?: Record<string, StandInHandler>;
+}
+
+const norm = (h: string) => h.toLowerCase().replace(/\.$/, '').replace(/:\d+$/, '');
+
+export async function startStandInHosts(opts: StandInOptions): Promise<StandInHosts> {
+  const fixed = new Map(Object.entries(opts.hosts).map(([k, v]) => [norm(k), v]));
+  const dynamic = new Map(Object.entries(opts.handlers ?? {}).map(([k, v]) => [norm(k), v]));
+  const requests: StandInRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const host = norm(req.headers.host ?? '');
+      const body = Buffer.concat(chunks);
+      requests.push({ host, method: req.method ?? 'GET', path: req.url ?? '/', bytes: body.length });
+      const handler = dynamic.get(host);
+      if (handler) {
+        Promise.resolve(handler(req, body, res)).catch((err: unknown) => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ message: `stand-in for ${host} failed: ${(err as Error).message}` }));
+        });
+        return;
+      }
+      const r = fixed.get(host);
+      if (!r) {
+        res.writeHead(421, { 'content-type': 'text/plain' });
+        res.end(`no stand-in for host "${host}"; declare it under "hosts" in the scenario`);
+        return;
+      }
+      res.writeHead(r.status, { 'content-type': r.contentType, 'x-warden-simulated': 'true' });
+      res.end(r.body);
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const knows = (h: string) => fixed.has(norm(h)) || dynamic.has(norm(h));
+
+  const lookup = ((hostname: string, options: unknown, callback?: unknown) => {
+    const cb = (typeof options === 'function' ? options : callback) as (err: NodeJS.ErrnoException | null, address?: unknown, family?: number) => void;
+    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+    if (net.isIP(hostname) !== 0) {
+      const family = net.isIP(hostname);
+      process.nextTick(() => (all ? cb(null, [{ address: hostname, family }]) : cb(null, hostname, family)));
+      return;
+    }
+    if (!knows(hostname) && norm(hostname) !== 'localhost') {
+      const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (simulation: only stand-in hosts resolve; declare it under "hosts")`), { code: 'ENOTFOUND', hostname }) as NodeJS.ErrnoException;
+      process.nextTick(() => cb(err));
+      return;
+    }
+    process.nextTick(() => (all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)));
+  }) as unknown as typeof dns.lookup;
+
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  return {
+    port,
+    requests,
+    lookup,
+    knows,
+    agent() {
+      // one agent type for both schemes: the request keeps its host/port/protocol, the socket is local
+      const agent = new https.Agent({ keepAlive: false });
+      (agent as unknown as { createConnection: () => net.Socket }).createConnection = () => net.connect({ port, host: '127.0.0.1' });
+      return agent;
+    },
+    urlFor(url) {
+      const u = new URL(url);
+      if (!knows(u.hostname)) throw new StandInError(`no stand-in for host "${u.hostname}"; declare it under "hosts"`);
+      return `http://${u.hostname}:${port}${u.pathname}${u.search}`;
+    },
+    installLookup() {
+      const original = dns.lookup;
+      (dns as { lookup: typeof dns.lookup }).lookup = lookup;
+      return () => {
+        (dns as { lookup: typeof dns.lookup }).lookup = original;
+      };
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** An http.Agent for plain-http URLs (http.request on an `http:` URL needs an http.Agent-compatible object). */
+export function asHttpAgent(agent: https.Agent): http.Agent {
+  return agent as unknown as http.Agent;
+}
