@@ -9,4 +9,6 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/cdk.out/'],
   // CDK synth and dynalite start-ups are slow on 2 shared cores.
   testTimeout: 60000,
+  // synthesizes the Warden app once per run into cdk.out/ (skipped when no input changed)
+  globalSetup: '<rootDir>/test/infra/global-setup.ts',
 };

@@ -1,0 +1,33 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Warden } from './warden';
+
+export interface WardenAppEnv {
+  WARDEN_RULES_DIR?: string;
+  WARDEN_SLACK_SIGNING_SECRET_ARN?: string;
+  WARDEN_SLACK_BOT_TOKEN_ARN?: string;
+  WARDEN_STACK_NAME?: string;
+  WARDEN_AGENT_ACCOUNTS?: string;
+  /** "0" skips the cdk-nag AwsSolutions checks during synth (they run in the test suite anyway) */
+  WARDEN_NAG?: string;
+  [k: string]: string | undefined;
+}
+
+export const DEFAULT_STACK_NAME = 'Warden';
+
+/** The one stack of the Warden app: a `Warden` construct configured from the environment. */
+export function buildWardenApp(app: App, env: WardenAppEnv): { stack: Stack; warden: Warden } {
+  const stack = new Stack(app, env.WARDEN_STACK_NAME ?? DEFAULT_STACK_NAME, {
+    description: 'Warden: access-policy engine for AWS serverless (bus, rules engine, response workflows)',
+  });
+  const warden = new Warden(stack, 'Warden', {
+    rules: env.WARDEN_RULES_DIR ?? 'rules',
+    slack: {
+      signingSecretArn: env.WARDEN_SLACK_SIGNING_SECRET_ARN || undefined,
+      botTokenArn: env.WARDEN_SLACK_BOT_TOKEN_ARN || undefined,
+    },
+    agentAccounts: env.WARDEN_AGENT_ACCOUNTS ? env.WARDEN_AGENT_ACCOUNTS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+  });
+  if (env.WARDEN_NAG !== '0') Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { stack, warden };
+}

@@ -1,0 +1,355 @@
+import { join, resolve } from 'node:path';
+import { Aws, CfnOutput, Duration, Tags, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE } from '../engine/events/access-event';
+import { DECISION_EVENT_DETAIL_TYPE, DECISION_EVENT_SOURCE, type ResponseAction } from '../engine/events/decision-event';
+import { TABLES, type TableName } from '../engine/audit/tables';
+import { buildRulesLayerAsset } from './rules-bundle';
+import { resolveWardenProps, type ResolvedWardenProps, type WardenProps } from './warden-props';
+
+export type { WardenProps, WardenSlackProps, WardenTargetProps, WardenEngineProps } from './warden-props';
+export { WardenPropsError } from './warden-props';
+
+/** Repository root: entry files of the Lambdas are resolved from here. */
+export const REPO_ROOT = resolve(__dirname, '..');
+
+/** Environment variable names the Lambdas read (the handlers parse them with zod). */
+export const ENGINE_ENV = {
+  bus: 'WARDEN_EVENT_BUS',
+  rulesBundle: 'WARDEN_RULES_BUNDLE',
+  idempotencyTable: 'WARDEN_IDEMPOTENCY_TABLE',
+  idempotencyTtlSeconds: 'WARDEN_IDEMPOTENCY_TTL_SECONDS',
+  exceptionCacheMs: 'WARDEN_EXCEPTION_CACHE_MS',
+} as const;
+
+/** Where the rules layer puts the compiled bundle inside a function. */
+export const RULES_BUNDLE_PATH = '/opt/warden/policy.json';
+
+/** A target with its dead-letter queue and the alarm on that queue. */
+export interface WardenTarget {
+  readonly name: string;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly alarm: cloudwatch.Alarm;
+}
+
+/**
+ * Warden on AWS: the `warden` bus (archive + resource policy), the rules-engine Lambda, the
+ * response state machines routed by `detail.response`, DynamoDB tables, the Slack endpoint and
+ * its secrets — least privilege, with a DLQ, retry policy and alarm on every target.
+ */
+export class Warden extends Construct {
+  readonly props: ResolvedWardenProps;
+  readonly bus: events.EventBus;
+  readonly archive: events.Archive;
+  readonly tables: Record<TableName, dynamodb.Table>;
+  readonly idempotencyTable: dynamodb.Table;
+  readonly engine: nodejs.NodejsFunction;
+  readonly rulesLayer: lambda.LayerVersion;
+  /** content hash of the rules compiled into `rulesLayer` */
+  readonly policyVersion: string;
+  readonly agentRule: events.Rule;
+  readonly decisionRules: Partial<Record<ResponseAction, events.Rule>> = {};
+  readonly slackSigningSecret: secretsmanager.ISecret;
+  readonly slackBotToken: secretsmanager.ISecret;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly deadLetterQueues: Record<string, sqs.Queue> = {};
+
+  constructor(scope: Construct, id: string, props: WardenProps) {
+    super(scope, id);
+    const p = resolveWardenProps(props);
+    this.props = p;
+    Tags.of(this).add(p.ownTag.key, p.ownTag.value);
+
+    // ---- tables -----------------------------------------------------------------------------
+    this.tables = {} as Record<TableName, dynamodb.Table>;
+    for (const [name, spec] of Object.entries(TABLES) as [TableName, (typeof TABLES)[TableName]][]) {
+      this.tables[name] = this.table(`${name[0]!.toUpperCase()}${name.slice(1)}Table`, spec.partitionKey, spec.sortKey, name === 'approvals' || name === 'exceptions' ? 'ttl' : undefined);
+    }
+    // Powertools idempotency persistence: key `id`, expiry attribute `expiration` (its defaults).
+    this.idempotencyTable = this.table('IdempotencyTable', 'id', undefined, 'expiration');
+
+    // ---- bus, archive, resource policy ---------------------------------------------------------
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: p.busName, description: 'Warden: agent access events and engine policy decisions' });
+    this.archive = this.bus.archive('Archive', {
+      description: 'Every Warden event, replayable after a rule change',
+      eventPattern: { source: [ACCESS_EVENT_SOURCE, DECISION_EVENT_SOURCE] },
+      retention: p.archiveRetention,
+    });
+
+    // ---- rules bundle (compiled at synth) --------------------------------------------------------
+    const bundle = buildRulesLayerAsset(p.rulesDir);
+    this.policyVersion = bundle.policyVersion;
+    this.rulesLayer = new lambda.LayerVersion(this, 'RulesLayer', {
+      code: lambda.Code.fromAsset(bundle.dir),
+      compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
+      description: `Warden compiled rules ${bundle.policyVersion} at ${RULES_BUNDLE_PATH}`,
+    });
+
+    // ---- the rules-engine Lambda -------------------------------------------------------------------
+    const engineFailures = this.deadLetterQueue('EngineFailures', 'rules-engine invocations that failed after Lambda retries');
+    this.engine = this.nodeFunction('Engine', {
+      entry: join(REPO_ROOT, 'engine/handler/lambda.ts'),
+      description: 'Warden rules engine: decides access events and publishes Policy Decision events',
+      memorySize: p.engine.memorySize,
+      timeout: p.engine.timeout,
+      layers: [this.rulesLayer],
+      environment: {
+        [ENGINE_ENV.bus]: this.bus.eventBusName,
+        [ENGINE_ENV.rulesBundle]: RULES_BUNDLE_PATH,
+        [ENGINE_ENV.idempotencyTable]: this.idempotencyTable.tableName,
+        [ENGINE_ENV.idempotencyTtlSeconds]: String(p.engine.idempotencyTtl.toSeconds()),
+        [ENGINE_ENV.exceptionCacheMs]: String(p.engine.exceptionCacheTtl.toMilliseconds()),
+        [TABLES.audit.env]: this.tables.audit.tableName,
+        [TABLES.exceptions.env]: this.tables.exceptions.tableName,
+        POWERTOOLS_SERVICE_NAME: 'warden-engine',
+        POWERTOOLS_METRICS_NAMESPACE: p.engine.metricsNamespace,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+      // a handler error is retried by Lambda's async invocation, then parked here (never dropped)
+      onFailure: new destinations.SqsDestination(engineFailures),
+      retryAttempts: 2,
+      maxEventAge: p.targets.maxEventAge,
+    });
+    this.grantEngine(this.engine.role!);
+
+    // agent events -> engine
+    const agentPattern: events.EventPattern = { source: [ACCESS_EVENT_SOURCE], detailType: [ACCESS_EVENT_DETAIL_TYPE] };
+    this.agentRule = new events.Rule(this, 'AgentEventsRule', {
+      eventBus: this.bus,
+      description: 'Access Observed events from the agents to the rules engine',
+      eventPattern: agentPattern,
+    });
+    const engineDelivery = this.deadLetterQueue('EngineTarget', 'agent events EventBridge could not deliver to the rules engine');
+    this.agentRule.addTarget(
+      new targets.LambdaFunction(this.engine, {
+        deadLetterQueue: engineDelivery,
+        retryAttempts: p.targets.retryAttempts,
+        maxEventAge: p.targets.maxEventAge,
+      }),
+    );
+    this.engineErrorsAlarm();
+
+    // ---- bus resource policy: who may publish which source ------------------------------------------
+    this.restrictPublishers();
+
+    // ---- Slack secrets (values never in the template or env) ------------------------------------
+    this.slackSigningSecret = this.slackSecret('SlackSigningSecret', p.slack.signingSecret, p.slack.signingSecretArn, 'Slack app signing secret (Basic Information → Signing Secret)');
+    this.slackBotToken = this.slackSecret('SlackBotToken', p.slack.botToken, p.slack.botTokenArn, 'Slack bot token xoxb-… (OAuth & Permissions)');
+
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'bus the Warden agents publish to' });
+    new CfnOutput(this, 'RulesLayerArn', { value: this.rulesLayer.layerVersionArn, description: 'layer holding the compiled rules at /opt/warden/policy.json' });
+    new CfnOutput(this, 'PolicyVersion', { value: bundle.policyVersion, description: 'version of the rules compiled into this deployment' });
+    this.acknowledgeFindings();
+  }
+
+  // ---- building blocks ----------------------------------------------------------------------------
+
+  private table(id: string, partitionKey: string, sortKey: string | undefined, ttl: string | undefined): dynamodb.Table {
+    return new dynamodb.Table(this, id, {
+      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: sortKey ? { name: sortKey, type: dynamodb.AttributeType.STRING } : undefined,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: this.props.removalPolicy === 'retain',
+      timeToLiveAttribute: ttl,
+      removalPolicy: this.props.removalPolicy,
+    });
+  }
+
+  /** An encrypted, TLS-only dead-letter queue with an alarm on its first message. */
+  deadLetterQueue(name: string, what: string): sqs.Queue {
+    const queue = new sqs.Queue(this, `${name}Dlq`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: this.props.targets.deadLetterRetention,
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue IS a dead-letter queue (of an EventBridge target or a Lambda); it is alarmed and drained by an operator.',
+    });
+    const alarm = new cloudwatch.Alarm(this, `${name}DlqAlarm`, {
+      alarmDescription: `Warden: ${what}. Inspect the messages in the queue, fix the cause, then redrive them.`,
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(this.props.alarmTopic));
+    this.alarms.push(alarm);
+    this.deadLetterQueues[name] = queue;
+    return queue;
+  }
+
+  private engineErrorsAlarm(): void {
+    const alarm = new cloudwatch.Alarm(this, 'EngineErrorsAlarm', {
+      alarmDescription: 'Warden: the rules engine is failing (decisions are being retried; check its logs)',
+      metric: this.engine.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(this.props.alarmTopic));
+    this.alarms.push(alarm);
+  }
+
+  /**
+   * A NodejsFunction on nodejs22.x bundled locally by esbuild (no Docker), with its own role and
+   * log group (no managed policies: it may write only its own logs).
+   */
+  nodeFunction(id: string, opts: Omit<nodejs.NodejsFunctionProps, 'runtime' | 'role' | 'logGroup' | 'bundling' | 'handler'>): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: this.props.engine.logRetentionDays as logs.RetentionDays,
+      removalPolicy: this.props.removalPolicy,
+    });
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Warden ${id} function`,
+    });
+    // the log group's Arn attribute ends in ":*", which covers its streams and nothing else
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+    return new nodejs.NodejsFunction(this, id, {
+      ...opts,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      bundling: {
+        // The SDK is bundled: the code that runs is the code we tested (the runtime's copy lags and
+        // varies by region), and tree-shaking keeps only the clients used (~0.5 MB, minified).
+        bundleAwsSDK: true,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        format: nodejs.OutputFormat.CJS,
+        logLevel: nodejs.LogLevel.ERROR,
+      },
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...opts.environment },
+    });
+  }
+
+  private grantEngine(role: iam.IRole): void {
+    // publish decisions only, under the engine's own source
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': DECISION_EVENT_SOURCE } },
+      }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.tables.audit.tableArn] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query', 'dynamodb:GetItem'], resources: [this.tables.exceptions.tableArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [this.idempotencyTable.tableArn],
+      }),
+    );
+  }
+
+  /**
+   * Only principals carrying the protected tag (the protected functions' roles) may publish
+   * `warden.agent` events, from this account or `agentAccounts`; only the engine may publish
+   * `warden.engine` decisions (a forged decision could quarantine a function).
+   */
+  private restrictPublishers(): void {
+    const p = this.props;
+    const accounts = [Aws.ACCOUNT_ID, ...p.agentAccounts];
+    if (p.agentAccounts.length > 0) {
+      this.bus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AgentAccountsMayPublishAgentEvents',
+          effect: iam.Effect.ALLOW,
+          principals: p.agentAccounts.map((a) => new iam.AccountPrincipal(a)),
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: {
+            StringEquals: { 'events:source': ACCESS_EVENT_SOURCE, [`aws:PrincipalTag/${p.protectedTag.key}`]: p.protectedTag.value },
+          },
+        }),
+      );
+    }
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyProtectedPrincipalsPublishAgentEvents',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          StringEquals: { 'events:source': ACCESS_EVENT_SOURCE },
+          StringNotEquals: { [`aws:PrincipalTag/${p.protectedTag.key}`]: p.protectedTag.value },
+        },
+      }),
+    );
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AgentEventsOnlyFromKnownAccounts',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': ACCESS_EVENT_SOURCE }, StringNotEquals: { 'aws:PrincipalAccount': accounts } },
+      }),
+    );
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheEnginePublishesDecisions',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': DECISION_EVENT_SOURCE }, ArnNotEquals: { 'aws:PrincipalArn': this.engine.role!.roleArn } },
+      }),
+    );
+  }
+
+  private slackSecret(id: string, secret: secretsmanager.ISecret | undefined, arn: string | undefined, description: string): secretsmanager.ISecret {
+    if (secret) return secret;
+    if (arn) return secretsmanager.Secret.fromSecretCompleteArn(this, id, arn);
+    // Created with a random placeholder; set the real value after deploy (see infra/README.md).
+    const created = new secretsmanager.Secret(this, id, { description: `Warden: ${description}. Set it with aws secretsmanager put-secret-value.` });
+    Validations.of(created).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Slack signing secrets and bot tokens are issued by Slack and cannot be rotated by a Lambda; rotate them in the Slack app and put the new value.',
+    });
+    return created;
+  }
+
+  /** Routes `Policy Decision` events whose `detail.response` is `response` to a state machine. */
+  routeDecisions(response: ResponseAction, target: events.IRuleTarget, id: string): events.Rule {
+    const rule = new events.Rule(this, id, {
+      eventBus: this.bus,
+      description: `Policy Decision events with response "${response}"`,
+      eventPattern: { source: [DECISION_EVENT_SOURCE], detailType: [DECISION_EVENT_DETAIL_TYPE], detail: { response: [response] } },
+    });
+    rule.addTarget(target);
+    this.decisionRules[response] = rule;
+    return rule;
+  }
+
+  private acknowledgeFindings(): void {
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Warden targets nodejs22.x on purpose: it is the runtime the engine, agent and workflows are built and tested for.',
+    });
+  }
+}
