@@ -150,27 +150,28 @@ export function createVerifier(publicKeys: Parameters<typeof parsePublicKeys>[0]
   for (const key of parsePublicKeys(publicKeys)) trusted.set(keyFingerprint(key), { key, algorithm: algorithmForKey(key) });
   const keyIds = [...trusted.keys()];
   const verifyDigest = (kind: SignedKind, contentSha256: string, signature: unknown): void => {
-      const parsed = SignatureSchema.safeParse(signature);
-      if (!parsed.success) {
-        throw new SignatureError(`the ${kind} signature is malformed (${parsed.error.issues.map((i) => `${i.path.join('.') || 'signature'}: ${i.message}`).join('; ')}); re-publish with \`warden rules publish\``);
-      }
-      const sig = parsed.data;
-      const entry = trusted.get(sig.keyId);
-      if (!entry) {
-        throw new SignatureError(`the ${kind} is signed by key ${sig.keyId}, which is not trusted here (trusted: ${keyIds.join(', ')}); add its public key to WARDEN_POLICY_PUBLIC_KEY or re-publish with a trusted key`);
-      }
-      if (sig.algorithm !== entry.algorithm) {
-        throw new SignatureError(`the ${kind} signature claims algorithm ${sig.algorithm} but key ${sig.keyId} is a ${entry.algorithm} key; rejected`);
-      }
-      const params = cryptoParams(entry.algorithm);
-      const statement = signedStatement(kind, contentSha256);
-      let ok: boolean;
-      try {
-        ok = cryptoVerify(params.hash, statement, { key: entry.key, padding: params.padding, saltLength: params.saltLength, dsaEncoding: 'der' }, Buffer.from(sig.value, 'base64'));
-      } catch (cause) {
-        throw new SignatureError(`the ${kind} signature could not be checked: ${(cause as Error).message}`, { cause });
-      }
-      if (!ok) throw new SignatureError(`the ${kind} signature does not match its content (tampered or corrupted); it was not used`);
+    if (!/^[0-9a-f]{64}$/.test(contentSha256)) throw new SignatureError(`internal: "${contentSha256}" is not a sha256 hex digest`);
+    const parsed = SignatureSchema.safeParse(signature);
+    if (!parsed.success) {
+      throw new SignatureError(`the ${kind} signature is malformed (${parsed.error.issues.map((i) => `${i.path.join('.') || 'signature'}: ${i.message}`).join('; ')}); re-publish with \`warden rules publish\``);
+    }
+    const sig = parsed.data;
+    const entry = trusted.get(sig.keyId);
+    if (!entry) {
+      throw new SignatureError(`the ${kind} is signed by key ${sig.keyId}, which is not trusted here (trusted: ${keyIds.join(', ')}); add its public key to WARDEN_POLICY_PUBLIC_KEY or re-publish with a trusted key`);
+    }
+    if (sig.algorithm !== entry.algorithm) {
+      throw new SignatureError(`the ${kind} signature claims algorithm ${sig.algorithm} but key ${sig.keyId} is a ${entry.algorithm} key; rejected`);
+    }
+    const params = cryptoParams(entry.algorithm);
+    const statement = signedStatement(kind, contentSha256);
+    let ok: boolean;
+    try {
+      ok = cryptoVerify(params.hash, statement, { key: entry.key, padding: params.padding, saltLength: params.saltLength, dsaEncoding: 'der' }, Buffer.from(sig.value, 'base64'));
+    } catch (cause) {
+      throw new SignatureError(`the ${kind} signature could not be checked: ${(cause as Error).message}`, { cause });
+    }
+    if (!ok) throw new SignatureError(`the ${kind} signature does not match its content (tampered or corrupted); it was not used`);
   };
   return {
     keyIds,
