@@ -64,6 +64,8 @@ export const AccessEventSchema = z.object({
   firstSeen: isoTime.optional(),
   lastSeen: isoTime.optional(),
   policyVersion: z.string().max(128).optional(),
+  /** agent: true when the access was let through only because the policy could not be loaded (WARDEN_FAIL_OPEN or a non-blocking mode). */
+  failOpen: z.boolean().optional(),
 });
 export type AccessEvent = z.infer<typeof AccessEventSchema>;
 export type AccessEventInput = z.input<typeof AccessEventSchema>;

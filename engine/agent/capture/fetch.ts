@@ -1,0 +1,38 @@
+/**
+ * Global `fetch` (undici) capture: the global is wrapped; a blocked call rejects like a network
+ * failure does, `TypeError('fetch failed')` whose `cause` is the AccessDeniedByPolicy. A fetch made
+ * through a reference taken before the agent was installed still meets the socket catch-all.
+ */
+import { hostPortFromUrl } from './http';
+import { endpointKey, isIpLiteral, state } from './state';
+
+type Fetch = typeof globalThis.fetch;
+
+function urlOf(input: unknown): string | undefined {
+  if (typeof input === 'string') return input;
+  if (input instanceof URL) return input.href;
+  if (input && typeof input === 'object' && typeof (input as { url?: unknown }).url === 'string') return (input as { url: string }).url;
+  return input === undefined || input === null ? undefined : String(input);
+}
+
+export function installFetchCapture(): () => void {
+  const original = globalThis.fetch;
+  if (typeof original !== 'function') return () => undefined;
+  const wrapped = function fetch(this: unknown, input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]) {
+    const s = state();
+    const agent = s.agent;
+    if (!agent) return original.call(this, input, init);
+    const url = urlOf(input);
+    // data:, blob: and relative URLs do not leave the process (a relative URL fails in fetch itself).
+    const t = url && (url.startsWith('http:') || url.startsWith('https:')) ? hostPortFromUrl(url, url.startsWith('https:') ? 443 : 80) : undefined;
+    if (!t) return original.call(this, input, init);
+    const key = endpointKey(t.host, t.port);
+    if (s.exempt.has(key)) return original.call(this, input, init);
+    const rec = agent.observe(isIpLiteral(t.host) ? { kind: 'http', host: t.host, address: t.host, port: t.port } : { kind: 'http', host: t.host, port: t.port });
+    if (rec.blocked) return Promise.reject(new TypeError('fetch failed', { cause: agent.deniedError(rec) }));
+    s.covered.add(key);
+    return original.call(this, input, init);
+  } as Fetch;
+  globalThis.fetch = wrapped;
+  return () => { if (globalThis.fetch === wrapped) globalThis.fetch = original; };
+}

@@ -1,0 +1,133 @@
+/**
+ * AWS SDK v3 capture. Every v3 client extends the smithy `Client` class; its `send` is patched once
+ * per class copy (loaded now or later, found through the module loader), and on a client's first
+ * `send` a `build`-step middleware is added to that client's stack. The middleware decides each
+ * call (service, operation, resource ARNs) before the request handler runs, so a blocked call never
+ * sends a byte, and marks the request so the http/socket hooks do not report it again.
+ */
+import Module from 'node:module';
+import { extractResources, partitionOf, servicePrefix } from '../extractors';
+import { DECIDED, EXEMPT, endpointKey, state } from './state';
+
+const PATCHED = Symbol.for('warden.agent.sdkPatched');
+const INSTRUMENTED = Symbol.for('warden.agent.sdkInstrumented');
+const REGION = Symbol.for('warden.agent.region');
+
+interface SmithyRequest { hostname?: string; port?: number; protocol?: string; headers?: Record<string | symbol, unknown> }
+interface MiddlewareStack { add(mw: unknown, opts: Record<string, unknown>): void }
+interface SmithyClient {
+  config?: { serviceId?: string; region?: unknown };
+  middlewareStack?: MiddlewareStack;
+  handlers?: unknown;
+  [k: symbol]: unknown;
+}
+type Send = (this: SmithyClient, ...args: unknown[]) => unknown;
+interface ClientClass { prototype: { send: Send; [k: symbol]: unknown } }
+
+const patchedClasses = new Set<ClientClass>();
+
+async function regionOf(client: SmithyClient): Promise<string> {
+  const cached = client[REGION];
+  if (typeof cached === 'string') return cached;
+  const r = client.config?.region;
+  let region = '';
+  try { region = String((typeof r === 'function' ? await (r as () => unknown)() : r) ?? ''); } catch { region = ''; }
+  region ||= state().agent?.identity.region ?? '';
+  client[REGION] = region;
+  return region;
+}
+
+function wardenMiddleware(client: SmithyClient) {
+  return (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) =>
+    async (args: { input?: unknown; request?: SmithyRequest }): Promise<unknown> => {
+      const s = state();
+      const agent = s.agent;
+      const req = args.request;
+      if (!agent) return next(args);
+      const host = req?.hostname;
+      const port = req?.port ?? (req?.protocol === 'http:' ? 80 : 443);
+      if (client[EXEMPT]) {
+        if (req?.headers) req.headers[DECIDED] = true;
+        if (host) s.exempt.add(endpointKey(host, port));
+        return next(args);
+      }
+      const service = servicePrefix(client.config?.serviceId ?? (context.clientName ?? 'unknown').replace(/Client$/, ''));
+      const cmd = context.commandName ?? 'Unknown';
+      const action = cmd.endsWith('Command') ? cmd.slice(0, -7) : cmd;
+      const region = await regionOf(client);
+      const resources = extractResources(service, action, args.input, { region, account: agent.identity.account ?? '', partition: partitionOf(region) });
+      if (resources.length === 0) {
+        const rec = agent.observe({ kind: 'aws', service, action, host, port });
+        if (rec.blocked) throw agent.deniedError(rec);
+      } else {
+        for (const resource of resources) {
+          const rec = agent.observe({ kind: 'aws', service, action, resource, host, port });
+          if (rec.blocked) throw agent.deniedError(rec);
+        }
+      }
+      if (req?.headers) req.headers[DECIDED] = true;
+      if (host) s.covered.add(endpointKey(host, port));
+      return next(args);
+    };
+}
+
+/** Adds the middleware to one client (idempotent). */
+export function instrumentClient(client: SmithyClient): void {
+  if (client[INSTRUMENTED] || !client.middlewareStack) return;
+  client[INSTRUMENTED] = true;
+  client.middlewareStack.add(wardenMiddleware(client), { step: 'build', priority: 'high', name: 'wardenAccessMiddleware', tags: ['WARDEN'], override: true });
+  // A client that cached its resolved handlers before we were installed must rebuild them.
+  delete client.handlers;
+}
+
+/** Patches a smithy Client class so every instance is instrumented on its next send. */
+export function patchClientClass(C: unknown): boolean {
+  const cls = C as ClientClass | undefined;
+  const proto = cls?.prototype;
+  if (!proto || typeof proto.send !== 'function' || proto[PATCHED]) return false;
+  const original = proto.send;
+  const send: Send = function send(this: SmithyClient, ...args: unknown[]) {
+    if (!this[INSTRUMENTED] && state().agent) instrumentClient(this);
+    return original.apply(this, args);
+  };
+  proto.send = send;
+  proto[PATCHED] = original;
+  patchedClasses.add(cls);
+  return true;
+}
+
+const SMITHY_CLIENT_FILE = /[\\/]@smithy[\\/](?:core[\\/]dist-cjs[\\/]submodules[\\/]client|smithy-client[\\/]dist-cjs)[\\/]index\.js$/;
+
+function maybePatchExports(exports: unknown): void {
+  const e = exports as { Client?: unknown; Command?: unknown } | null;
+  if (e && typeof e === 'object' && typeof e.Client === 'function' && typeof e.Command === 'function') patchClientClass(e.Client);
+}
+
+/**
+ * Installs the SDK capture: patches the smithy Client classes already loaded (require cache, the
+ * copy next to the agent) and every copy loaded later (module loader hook). Returns the uninstaller.
+ */
+export function installSdkCapture(): () => void {
+  const req = Module.createRequire(__filename);
+  for (const id of ['@smithy/core/client', '@smithy/smithy-client']) {
+    try { maybePatchExports(req(id)); } catch { /* not installed next to the agent */ }
+  }
+  for (const [file, mod] of Object.entries(req.cache)) if (SMITHY_CLIENT_FILE.test(file)) maybePatchExports(mod?.exports);
+
+  const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown };
+  const originalLoad = M._load;
+  const load = function (this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
+    const exports = originalLoad.call(this, request, parent, isMain);
+    if (typeof request === 'string' && request.startsWith('@smithy/')) maybePatchExports(exports);
+    return exports;
+  };
+  M._load = load;
+  return () => {
+    if (M._load === load) M._load = originalLoad;
+    for (const cls of patchedClasses) {
+      const original = cls.prototype[PATCHED] as Send | undefined;
+      if (original) { cls.prototype.send = original; delete cls.prototype[PATCHED]; }
+    }
+    patchedClasses.clear();
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Process-wide capture state shared by every hook (and by every copy of the agent bundle loaded in
+ * the process, through a global symbol): the agent that decides, the endpoints already decided at
+ * a higher level (so a socket is not reported twice), and the markers on requests and clients.
+ */
+import type { AgentCore } from '../core';
+
+/** On an SDK HttpRequest's headers object: this request was decided by the SDK middleware (never sent as a header). */
+export const DECIDED = Symbol.for('warden.agent.decided');
+/** On an SDK client: the agent's own client (PutEvents), never captured. */
+export const EXEMPT = Symbol.for('warden.agent.exempt');
+
+export interface CaptureState {
+  agent: AgentCore | undefined;
+  /** `host:port` (lower case) decided and let through by http/fetch/SDK capture; sockets to them are not decided again. */
+  covered: Set<string>;
+  /** `host:port` never captured (Lambda Runtime API, the agent's own endpoint). */
+  exempt: Set<string>;
+  /** uninstall functions of the installed hooks, by hook name. */
+  hooks: Map<string, () => void>;
+}
+
+const SLOT = Symbol.for('warden.agent.state');
+
+export function state(): CaptureState {
+  const g = globalThis as unknown as Record<symbol, CaptureState | undefined>;
+  let s = g[SLOT];
+  if (!s) {
+    s = { agent: undefined, covered: new Set(), exempt: new Set(), hooks: new Map() };
+    g[SLOT] = s;
+  }
+  return s;
+}
+
+export function endpointKey(host: string, port: number | string): string {
+  return `${host.toLowerCase()}:${port}`;
+}
+
+/** Strips IPv6 brackets and a trailing dot from a host as the code named it. */
+export function normalizeHost(host: string): string {
+  if (host.startsWith('[') && host.endsWith(']')) return host.slice(1, -1);
+  return host;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+export function isIpLiteral(host: string): boolean {
+  return IPV4.test(host) || host.includes(':');
+}

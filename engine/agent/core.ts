@@ -1,0 +1,245 @@
+/**
+ * The agent's pure core: decide an access against the function's compiled policy (cached per
+ * access key), aggregate repeats, and pick what to report at each flush. No hooks, no I/O: the
+ * capture modules call `observe`, the runtime calls `flush` with an injected sink and clock.
+ */
+import { ulid } from 'ulid';
+import type { Access, AccessEvent, FunctionIdentity, Mode, Verdict } from '../events/access-event';
+import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE } from '../events/access-event';
+import type { Severity } from '../events/decision-event';
+import type { CompiledPolicy } from '../policy/types';
+import type { AgentConfig } from './config';
+import { AccessDeniedByPolicy } from './errors';
+
+export { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE };
+
+/** One distinct access (per function) with its cached decision and its not-yet-reported repeats. */
+export interface AccessRecord {
+  readonly key: string;
+  readonly access: Access;
+  readonly verdict: Verdict;
+  readonly rule: string | null;
+  readonly severity: Severity;
+  readonly blocked: boolean;
+  /** let through only because no policy could be loaded. */
+  readonly failOpen: boolean;
+  readonly decidedAt: number;
+  /** occurrences since the last report */
+  pending: number;
+  windowFirst: number;
+  lastSeen: number;
+  reported: boolean;
+  lastReportedAt: number;
+}
+
+export interface DeliveryReport { sent: number; logged: number }
+
+/** Where events go (PutEvents in production, an array in tests). Must never throw. */
+export interface EventSink {
+  send(events: AccessEvent[], budgetMs: number): Promise<DeliveryReport>;
+}
+
+export interface AgentStats {
+  observed: number;
+  decisions: number;
+  blocked: number;
+  failOpenDecisions: number;
+  decideErrors: number;
+  eventsSent: number;
+  eventsLogged: number;
+  flushes: number;
+}
+
+export interface AgentCoreOptions {
+  config: AgentConfig;
+  /** undefined when the policy could not be loaded; `policyError` then says why. */
+  policy: CompiledPolicy | undefined;
+  policyError?: Error;
+  sink: EventSink;
+  /** epoch ms */
+  clock: () => number;
+  /** structured log lines (one JSON object each). */
+  log: (line: string) => void;
+  /** runs a flush soon when a reportable access happens outside a wrapped invocation. */
+  schedule?: (fn: () => void) => void;
+  newId?: () => string;
+  /** how long a cached decision is reused before deciding again (rule expiry). Default 60 s. */
+  decisionTtlMs?: number;
+  /** bound on distinct accesses kept between reports. */
+  maxRecords?: number;
+}
+
+export const RULE_POLICY_UNAVAILABLE = 'warden:policy-unavailable';
+export const RULE_DECIDE_ERROR = 'warden:decide-error';
+
+export class AgentCore {
+  readonly identity: FunctionIdentity;
+  readonly mode: Mode;
+  readonly policyVersion: string | undefined;
+  readonly stats: AgentStats = { observed: 0, decisions: 0, blocked: 0, failOpenDecisions: 0, decideErrors: 0, eventsSent: 0, eventsLogged: 0, flushes: 0 };
+  private readonly records = new Map<string, AccessRecord>();
+  /** records whose verdict changed on re-decision, still holding unreported repeats. */
+  private retired: AccessRecord[] = [];
+  private invocationDepth = 0;
+  private flushScheduled = false;
+  private flushChain: Promise<unknown> = Promise.resolve();
+  private readonly ttl: number;
+  private readonly maxRecords: number;
+  private readonly newId: () => string;
+
+  constructor(private readonly o: AgentCoreOptions) {
+    const c = o.config;
+    this.identity = { name: c.functionName, account: c.account, region: c.region, roleArn: c.roleArn, tags: c.tags };
+    // Without a policy and without WARDEN_MODE we cannot know the bundle's mode: assume block (fail closed).
+    this.mode = c.mode ?? (o.policy ? o.policy.modeFor(c.functionName) : 'block');
+    this.policyVersion = o.policy?.policyVersion;
+    this.ttl = o.decisionTtlMs ?? 60_000;
+    this.maxRecords = o.maxRecords ?? 10_000;
+    this.newId = o.newId ?? (() => ulid(o.clock()));
+  }
+
+  get config(): AgentConfig { return this.o.config; }
+  get policyError(): Error | undefined { return this.o.policyError; }
+
+  /** Sets the account/region from the invoked function ARN (first invocation). */
+  setFunctionArn(arn: string | undefined): void {
+    const m = arn ? /^arn:[\w-]+:lambda:([\w-]+):(\d{12}):function:/.exec(arn) : null;
+    if (!m) return;
+    this.identity.region ??= m[1];
+    this.identity.account ??= m[2];
+  }
+
+  /** Hot path: decide (cached) and count one access. The caller blocks when `blocked`. */
+  observe(access: Access): AccessRecord {
+    const key = `${access.kind}|${access.service}|${access.action}|${access.resource}|${access.host}|${access.port}`;
+    const now = this.o.clock();
+    let rec = this.records.get(key);
+    if (rec === undefined || now - rec.decidedAt > this.ttl) rec = this.decideNew(key, access, now, rec);
+    this.stats.observed++;
+    if (rec.pending++ === 0) rec.windowFirst = now;
+    rec.lastSeen = now;
+    if (rec.blocked) this.stats.blocked++;
+    if (rec.failOpen) this.stats.failOpenDecisions++;
+    if (this.invocationDepth === 0 && !this.flushScheduled && this.isDue(rec, now)) this.scheduleFlush();
+    return rec;
+  }
+
+  /** The error a blocked access fails with. */
+  deniedError(rec: AccessRecord): AccessDeniedByPolicy {
+    return new AccessDeniedByPolicy({ access: rec.access, verdict: rec.verdict, rule: rec.rule, mode: this.mode, policyVersion: this.policyVersion, functionName: this.identity.name });
+  }
+
+  beginInvocation(): void { this.invocationDepth++; }
+
+  /** Ends an invocation and flushes what is due (violations always). */
+  async endInvocation(): Promise<DeliveryReport> {
+    this.invocationDepth = Math.max(0, this.invocationDepth - 1);
+    return this.flush();
+  }
+
+  /** Reports what is due now; `final` also reports every pending allowed repeat (shutdown). */
+  flush(opts: { final?: boolean } = {}): Promise<DeliveryReport> {
+    const run = async (): Promise<DeliveryReport> => {
+      const events = this.collect(this.o.clock(), opts.final ?? false);
+      if (events.length === 0) return { sent: 0, logged: 0 };
+      this.stats.flushes++;
+      const r = await this.o.sink.send(events, this.o.config.flushBudgetMs);
+      this.stats.eventsSent += r.sent;
+      this.stats.eventsLogged += r.logged;
+      return r;
+    };
+    const p = this.flushChain.then(run, run);
+    this.flushChain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Pure selection of the events to report at `now`; resets the reported counts. */
+  collect(now: number, final: boolean): AccessEvent[] {
+    const out: AccessEvent[] = [];
+    for (const rec of this.retired) out.push(this.toEvent(rec, now));
+    this.retired = [];
+    for (const rec of this.records.values()) {
+      if (rec.pending > 0 && (final || this.isDue(rec, now))) out.push(this.toEvent(rec, now));
+    }
+    if (this.records.size > this.maxRecords) {
+      for (const [k, rec] of this.records) if (rec.pending === 0) this.records.delete(k);
+    }
+    return out;
+  }
+
+  /** Number of distinct accesses currently tracked. */
+  get size(): number { return this.records.size; }
+
+  private isDue(rec: AccessRecord, now: number): boolean {
+    if (rec.pending === 0) return false;
+    if (rec.verdict !== 'allow' || rec.failOpen || !rec.reported) return true;
+    return now - rec.lastReportedAt >= this.o.config.reportIntervalMs;
+  }
+
+  private toEvent(rec: AccessRecord, now: number): AccessEvent {
+    const ev: AccessEvent = {
+      id: this.newId(),
+      time: new Date(now).toISOString(),
+      function: { ...this.identity, tags: { ...this.identity.tags } },
+      access: rec.access,
+      mode: this.mode,
+      agentVerdict: rec.verdict,
+      blocked: rec.blocked,
+      count: rec.pending,
+      firstSeen: new Date(rec.windowFirst).toISOString(),
+      lastSeen: new Date(rec.lastSeen).toISOString(),
+      policyVersion: this.policyVersion,
+    };
+    if (rec.failOpen) ev.failOpen = true;
+    rec.pending = 0;
+    rec.reported = true;
+    rec.lastReportedAt = now;
+    return ev;
+  }
+
+  private decideNew(key: string, access: Access, now: number, previous: AccessRecord | undefined): AccessRecord {
+    this.stats.decisions++;
+    let verdict: Verdict;
+    let rule: string | null;
+    let severity: Severity;
+    let failOpen = false;
+    const policy = this.o.policy;
+    if (!policy) {
+      verdict = 'deny'; rule = RULE_POLICY_UNAVAILABLE; severity = 'high';
+    } else {
+      try {
+        ({ verdict, rule, severity } = policy.decide(this.identity, access, now));
+      } catch (err) {
+        // The contract says decide never throws; if it does, fail closed and say so once per access.
+        this.stats.decideErrors++;
+        verdict = 'deny'; rule = RULE_DECIDE_ERROR; severity = 'high';
+        this.o.log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: 'policy decide threw; deciding deny', access, error: String(err) }));
+      }
+    }
+    let blocked = this.mode === 'block' && verdict !== 'allow';
+    if (!policy && (this.o.config.failOpen || this.mode !== 'block')) { blocked = false; failOpen = true; }
+    const rec: AccessRecord = {
+      key, access, verdict, rule, severity, blocked, failOpen, decidedAt: now,
+      pending: 0, windowFirst: now, lastSeen: now, reported: false, lastReportedAt: 0,
+    };
+    if (previous) {
+      if (previous.verdict === verdict && previous.blocked === blocked) {
+        rec.pending = previous.pending; rec.windowFirst = previous.windowFirst; rec.lastSeen = previous.lastSeen;
+        rec.reported = previous.reported; rec.lastReportedAt = previous.lastReportedAt;
+      } else if (previous.pending > 0) {
+        this.retired.push(previous);
+      }
+    }
+    this.records.set(key, rec);
+    return rec;
+  }
+
+  private scheduleFlush(): void {
+    if (!this.o.schedule) return;
+    this.flushScheduled = true;
+    this.o.schedule(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+}

@@ -1,0 +1,35 @@
+/** What an extractor knows besides the command input. */
+export interface ExtractContext {
+  region: string;
+  /** account of the function (from the function ARN or WARDEN_ACCOUNT_ID); "*" would be a pattern, so unknown stays "" */
+  account: string;
+  partition: string;
+}
+
+/** A pure function: command name (without "Command") + input → the resource ARNs it acts on ([] when none or unknown). */
+export type Extractor = (action: string, input: Record<string, unknown>, ctx: ExtractContext) => string[];
+
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  return 'aws';
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+export function isArn(v: string): boolean {
+  return v.startsWith('arn:');
+}
+
+export function arn(ctx: ExtractContext, service: string, resource: string, opts: { region?: string; account?: string } = {}): string {
+  return `arn:${ctx.partition}:${service}:${opts.region ?? ctx.region}:${opts.account ?? ctx.account}:${resource}`;
+}
+
+/** Distinct non-empty strings, in order. */
+export function uniq(xs: Array<string | undefined>): string[] {
+  return [...new Set(xs.filter((x): x is string => !!x))];
+}

@@ -1,0 +1,23 @@
+import { arn, isArn, str, uniq, type Extractor, type ExtractContext } from './context';
+
+const table = (ctx: ExtractContext, name: string | undefined) => (name ? (isArn(name) ? name : arn(ctx, 'dynamodb', `table/${name}`)) : undefined);
+
+/** DynamoDB: TableName (or a table ARN); batch and transact operations act on every table they name. */
+export const dynamodb: Extractor = (action, input, ctx) => {
+  if (action === 'BatchGetItem' || action === 'BatchWriteItem') {
+    const items = input.RequestItems;
+    return items && typeof items === 'object' ? uniq(Object.keys(items).map((t) => table(ctx, t))) : [];
+  }
+  if (action === 'TransactWriteItems' || action === 'TransactGetItems') {
+    const list = Array.isArray(input.TransactItems) ? input.TransactItems : [];
+    return uniq(list.flatMap((it) => {
+      if (!it || typeof it !== 'object') return [];
+      return Object.values(it as Record<string, unknown>).map((op) => table(ctx, str((op as { TableName?: unknown } | null)?.TableName)));
+    }));
+  }
+  const name = str(input.TableName) ?? str(input.TableArn) ?? str(input.ResourceArn);
+  const t = table(ctx, name);
+  if (!t) return [];
+  const index = str(input.IndexName);
+  return [index && !isArn(name!) ? `${t}/index/${index}` : t];
+};

@@ -1,0 +1,47 @@
+/** Service → resource extractor, keyed by the IAM service prefix the access event uses. */
+import type { Extractor } from './context';
+import { dynamodb } from './dynamodb';
+import { events } from './events';
+import { iam } from './iam';
+import { kinesis } from './kinesis';
+import { kms } from './kms';
+import { lambda } from './lambda';
+import { s3 } from './s3';
+import { secretsmanager } from './secretsmanager';
+import { sns } from './sns';
+import { sqs } from './sqs';
+import { ssm } from './ssm';
+import { states } from './states';
+import { sts } from './sts';
+
+export type { Extractor, ExtractContext } from './context';
+export { partitionOf } from './context';
+
+export const EXTRACTORS: Readonly<Record<string, Extractor>> = {
+  dynamodb, s3, sqs, sns, lambda, secretsmanager, ssm, kms, kinesis, events, states, sts, iam,
+};
+
+/** SDK `serviceId` → IAM service prefix (the `service` of an aws access). */
+const SERVICE_PREFIX: Record<string, string> = {
+  'dynamodb': 'dynamodb', 'dynamodb streams': 'dynamodb', 's3': 's3', 'sqs': 'sqs', 'sns': 'sns', 'lambda': 'lambda',
+  'secrets manager': 'secretsmanager', 'ssm': 'ssm', 'kms': 'kms', 'kinesis': 'kinesis', 'eventbridge': 'events',
+  'cloudwatch events': 'events', 'sfn': 'states', 'sts': 'sts', 'iam': 'iam', 'cloudwatch logs': 'logs',
+  'cloudwatch': 'cloudwatch', 'api gateway': 'apigateway', 'apigatewaymanagementapi': 'execute-api',
+  'cognito identity provider': 'cognito-idp', 'ses': 'ses', 'sesv2': 'ses', 'bedrock runtime': 'bedrock', 'xray': 'xray',
+};
+
+export function servicePrefix(serviceId: string): string {
+  const k = serviceId.toLowerCase();
+  return SERVICE_PREFIX[k] ?? k.replace(/\s+/g, '');
+}
+
+/** Resources of one SDK call; never throws (an extractor failure yields no resource). */
+export function extractResources(service: string, action: string, input: unknown, ctx: Parameters<Extractor>[2]): string[] {
+  const ex = EXTRACTORS[service];
+  if (!ex || !input || typeof input !== 'object') return [];
+  try {
+    return ex(action, input as Record<string, unknown>, ctx);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,15 @@
+import { arn, isArn, str, uniq, type Extractor, type ExtractContext } from './context';
+
+/**
+ * Secrets Manager: SecretId (name or ARN). From a name the random 6-character suffix of the real ARN
+ * is unknown, so the ARN ends with the name: write rules as `...:secret:name*`.
+ */
+const secret = (ctx: ExtractContext, id: string | undefined) => (id ? (isArn(id) ? id : arn(ctx, 'secretsmanager', `secret:${id}`)) : undefined);
+
+export const secretsmanager: Extractor = (action, input, ctx) => {
+  if (action === 'BatchGetSecretValue') {
+    return uniq((Array.isArray(input.SecretIdList) ? input.SecretIdList : []).map((s) => secret(ctx, str(s))));
+  }
+  const one = secret(ctx, str(input.SecretId) ?? (action === 'CreateSecret' ? str(input.Name) : undefined));
+  return one ? [one] : [];
+};

@@ -1,0 +1,9 @@
+import { arn, str, type Extractor } from './context';
+
+/** SNS: TopicArn / TargetArn / SubscriptionArn / ResourceArn as given; CreateTopic names the topic. */
+export const sns: Extractor = (action, input, ctx) => {
+  const a = str(input.TopicArn) ?? str(input.TargetArn) ?? str(input.SubscriptionArn) ?? str(input.ResourceArn) ?? str(input.PlatformApplicationArn) ?? str(input.EndpointArn);
+  if (a) return [a];
+  if (action === 'CreateTopic' && str(input.Name)) return [arn(ctx, 'sns', str(input.Name)!)];
+  return [];
+};

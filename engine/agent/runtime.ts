@@ -1,0 +1,134 @@
+/**
+ * Wiring: read the configuration, load the policy, create the agent core, install the capture hooks
+ * (once per process, shared by every copy of the agent through a global slot), wrap handlers and flush.
+ */
+import { readFileSync } from 'node:fs';
+import type { CompiledPolicy } from '../policy/types';
+import { installFetchCapture } from './capture/fetch';
+import { installHttpCapture } from './capture/http';
+import { installNetCapture } from './capture/net';
+import { installSdkCapture } from './capture/sdk';
+import { state } from './capture/state';
+import { configFromEnv, type AgentConfig } from './config';
+import { AgentCore, type DeliveryReport, type EventSink } from './core';
+import { defaultEventBridgeClient, PutEventsSink } from './emitter';
+import { PolicyUnavailableError } from './errors';
+
+export type CaptureName = 'sdk' | 'http' | 'fetch' | 'net';
+export const ALL_CAPTURES: readonly CaptureName[] = ['sdk', 'http', 'fetch', 'net'];
+
+export interface InstallOptions {
+  /** defaults to process.env */
+  env?: Record<string, string | undefined>;
+  /** a configuration instead of the environment */
+  config?: AgentConfig;
+  /** a compiled policy instead of loading WARDEN_POLICY */
+  policy?: CompiledPolicy;
+  /** how a bundle file is loaded (default: engine/policy's bundle reader) */
+  loadPolicy?: (path: string) => CompiledPolicy;
+  sink?: EventSink;
+  clock?: () => number;
+  log?: (line: string) => void;
+  captures?: readonly CaptureName[];
+  decisionTtlMs?: number;
+}
+
+const defaultLog = (line: string) => { process.stderr.write(line + '\n'); };
+
+function defaultLoadPolicy(path: string): CompiledPolicy {
+  // TODO(policy core): switch to engine/policy/bundle's readBundle when it lands.
+  readFileSync(path, 'utf8');
+  throw new Error('the policy bundle reader (engine/policy/bundle) is not available in this build');
+}
+
+/** Loads the policy; never throws: a failure is returned as `error` (and decides per config). */
+export function loadPolicy(config: AgentConfig, load: (path: string) => CompiledPolicy): { policy?: CompiledPolicy; error?: PolicyUnavailableError } {
+  if (!config.policyPath) {
+    return { error: new PolicyUnavailableError('WARDEN_POLICY is not set: point it at the bundle written by `warden rules bundle` (e.g. /opt/warden/policy.json).') };
+  }
+  try {
+    return { policy: load(config.policyPath) };
+  } catch (err) {
+    return { error: new PolicyUnavailableError(`Cannot load the Warden policy bundle ${config.policyPath}: ${(err as Error).message ?? String(err)}. Rebuild it with \`warden rules bundle\`.`, { cause: err }) };
+  }
+}
+
+/** The installed agent, if any. */
+export function currentAgent(): AgentCore | undefined {
+  return state().agent;
+}
+
+/**
+ * Installs the agent in this process (idempotent: a second call returns the installed agent).
+ * Throws WardenConfigError on bad configuration. A policy that cannot be loaded does not throw:
+ * block mode then fails closed (every access denied) unless WARDEN_FAIL_OPEN=true.
+ */
+export function install(opts: InstallOptions = {}): AgentCore {
+  const s = state();
+  if (s.agent) return s.agent;
+  const config = opts.config ?? configFromEnv(opts.env ?? process.env);
+  const log = opts.log ?? defaultLog;
+  const clock = opts.clock ?? Date.now;
+  const { policy, error } = opts.policy ? { policy: opts.policy, error: undefined } : loadPolicy(config, opts.loadPolicy ?? defaultLoadPolicy);
+  const sink = opts.sink ?? new PutEventsSink({ eventBus: config.eventBus, client: () => defaultEventBridgeClient(config.region), log });
+  const agent = new AgentCore({
+    config, policy, policyError: error, sink, clock, log,
+    schedule: (fn) => { setImmediate(fn).unref(); },
+    decisionTtlMs: opts.decisionTtlMs,
+  });
+  if (error) {
+    log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: error.message, mode: agent.mode,
+      consequence: agent.mode === 'block' && !config.failOpen ? 'failing closed: every access is denied' : 'failing open: every access is allowed and reported with failOpen=true' }));
+  }
+  for (const e of config.exemptEndpoints) s.exempt.add(e);
+  s.agent = agent;
+  const uninstallers: Record<CaptureName, () => () => void> = { sdk: installSdkCapture, http: installHttpCapture, fetch: installFetchCapture, net: installNetCapture };
+  for (const name of opts.captures ?? ALL_CAPTURES) if (!s.hooks.has(name)) s.hooks.set(name, uninstallers[name]());
+  return agent;
+}
+
+/** Removes every hook and forgets the agent (tests; a process normally keeps it). */
+export function uninstall(): void {
+  const s = state();
+  for (const undo of s.hooks.values()) undo();
+  s.hooks.clear();
+  s.agent = undefined;
+  s.covered.clear();
+  s.exempt.clear();
+}
+
+/** Flushes what is due now (`final`: every pending repeat too). Resolves with what was delivered. */
+export async function flush(opts: { final?: boolean } = {}): Promise<DeliveryReport> {
+  const agent = state().agent;
+  return agent ? agent.flush(opts) : { sent: 0, logged: 0 };
+}
+
+type AnyHandler<E, C, R> = (event: E, context: C, callback?: (err?: unknown, result?: R) => void) => Promise<R> | R | void;
+
+/**
+ * Wraps a Lambda handler: the agent is installed on first use (from the environment), and the
+ * access events due are flushed before the result (or the error) is returned. Works for async
+ * handlers and for callback-style handlers (3 parameters).
+ */
+export function withWarden<E = unknown, C = unknown, R = unknown>(handler: AnyHandler<E, C, R>, opts: InstallOptions = {}): (event: E, context: C) => Promise<R> {
+  const callbackStyle = handler.length >= 3;
+  return async function wardenHandler(event: E, context: C): Promise<R> {
+    const agent = install(opts);
+    agent.setFunctionArn((context as { invokedFunctionArn?: string } | undefined)?.invokedFunctionArn);
+    agent.beginInvocation();
+    let ended = false;
+    const end = async () => { if (!ended) { ended = true; await agent.endInvocation(); } };
+    try {
+      const result = callbackStyle
+        ? await new Promise<R>((resolve, reject) => {
+          const r = handler(event, context, (err, res) => (err ? reject(err) : resolve(res as R)));
+          if (r && typeof (r as Promise<R>).then === 'function') (r as Promise<R>).then(resolve, reject);
+        })
+        : await (handler(event, context) as Promise<R> | R);
+      return result;
+    } finally {
+      // Violations of this invocation are delivered (or logged) before it returns, also when it threw.
+      await end();
+    }
+  };
+}
