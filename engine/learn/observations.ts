@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { AccessEvent } from '../events/access-event';
+import { parseTime } from '../stream/access-line';
 
 /**
  * What learn remembers about a log: per function, every distinct access with how often and when
@@ -21,7 +22,7 @@ export interface FunctionObservations {
   aws: Map<string, Seen>;
   /** key: host \0 port ('' when unknown) */
   hosts: Map<string, Seen>;
-  /** key: a normalized IP address */
+  /** key: a normalized IP address \0 port ('' when unknown) */
   ips: Map<string, Seen>;
 }
 
@@ -90,9 +91,9 @@ function bump(map: Map<string, Seen>, key: string, count: number, first: number,
 /** Adds one event. Returns false (and records nothing) for an event that names nothing learnable. */
 export function observe(obs: Observations, ev: AccessEvent): boolean {
   const a = ev.access;
-  const t = Date.parse(ev.time);
-  const first = ev.firstSeen ? Date.parse(ev.firstSeen) : t;
-  const last = ev.lastSeen ? Date.parse(ev.lastSeen) : t;
+  const t = parseTime(ev.time);
+  const first = ev.firstSeen ? parseTime(ev.firstSeen) : t;
+  const last = ev.lastSeen ? parseTime(ev.lastSeen) : t;
   let fo = obs.functions.get(ev.function.name);
   if (!fo) {
     fo = { name: ev.function.name, aws: new Map(), hosts: new Map(), ips: new Map() };
@@ -106,13 +107,13 @@ export function observe(obs: Observations, ev: AccessEvent): boolean {
   }
   if (a.host) {
     const ip = normalizeIp(a.host);
-    if (ip) bump(fo.ips, ip, ev.count, first, last);
+    if (ip) bump(fo.ips, hostKey(ip, a.port ?? null), ev.count, first, last);
     else bump(fo.hosts, hostKey(normalizeHost(a.host), a.port ?? null), ev.count, first, last);
     return true;
   }
   const ip = a.address ? normalizeIp(a.address) : null;
   if (ip) {
-    bump(fo.ips, ip, ev.count, first, last);
+    bump(fo.ips, hostKey(ip, a.port ?? null), ev.count, first, last);
     return true;
   }
   return false;

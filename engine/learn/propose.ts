@@ -11,7 +11,7 @@ import {
 export type LearnedEntry =
   | { kind: 'aws'; aws: string; resource: string | null; seen: Seen; covers?: string[]; note?: string }
   | { kind: 'host'; host: string; seen: Seen; covers?: string[]; note?: string }
-  | { kind: 'cidr'; cidr: string; seen: Seen; covers?: string[]; note?: string };
+  | { kind: 'cidr'; cidr: string; port: number | null; seen: Seen; covers?: string[]; note?: string };
 
 export interface ProposeOptions {
   /** null: exact entries only. */
@@ -147,43 +147,45 @@ export function propose(fo: FunctionObservations, opts: ProposeOptions): Learned
     }
   }
 
-  // Hosts: per port, names sharing a parent domain.
-  const perPort = new Map<string, Map<string, Seen>>();
-  for (const [k, s] of fo.hosts) {
-    const { host, port } = splitHostKey(k);
-    const pk = port === null ? '' : String(port);
-    let m = perPort.get(pk);
-    if (!m) perPort.set(pk, (m = new Map()));
-    m.set(host, s);
-  }
-  for (const [pk, hosts] of perPort) {
+  // Hosts and IPs: per port, names sharing a parent domain, addresses sharing a /24.
+  const perPort = (m: Map<string, Seen>): Map<string, Map<string, Seen>> => {
+    const out = new Map<string, Map<string, Seen>>();
+    for (const [k, s] of m) {
+      const { host, port } = splitHostKey(k);
+      const pk = port === null ? '' : String(port);
+      let g = out.get(pk);
+      if (!g) out.set(pk, (g = new Map()));
+      g.set(host, s);
+    }
+    return out;
+  };
+  const exact = (m: Map<string, Seen>): Map<string, Group<string>> =>
+    new Map([...m].map(([v, s]) => [v, { pattern: v, seen: copy(s), covers: [] as string[] }]));
+  for (const [pk, hosts] of perPort(fo.hosts)) {
     const groups = opts.generalize
       ? collapse(hosts, (h) => { const p = hostParent(h); return p === null ? null : `*.${p}`; }, threshold, '')
-      : new Map([...hosts].map(([h, s]) => [h, { pattern: h, seen: copy(s), covers: [] as string[] }]));
+      : exact(hosts);
     for (const g of groups.values()) {
       const e: LearnedEntry = { kind: 'host', host: pk === '' ? g.pattern : `${g.pattern}:${pk}`, seen: g.seen };
       if (g.covers.length) e.covers = g.covers;
-      else if (hasGlobChars(g.pattern)) e.note = GLOB_NOTE;
       entries.push(e);
     }
   }
-
-  // IPs: exact /32 (/128); a /24 when enough addresses of one /24 were seen.
-  const ipGroups = opts.generalize
-    ? collapse(fo.ips, ipParent, threshold, '0')
-    : new Map([...fo.ips].map(([ip, s]) => [ip, { pattern: ip, seen: copy(s), covers: [] as string[] }]));
-  for (const g of ipGroups.values()) {
-    const cidr = g.covers.length ? `${g.pattern}/24` : `${g.pattern}/${g.pattern.includes(':') ? 128 : 32}`;
-    const e: LearnedEntry = { kind: 'cidr', cidr, seen: g.seen };
-    if (g.covers.length) e.covers = g.covers;
-    entries.push(e);
+  for (const [pk, ips] of perPort(fo.ips)) {
+    const groups = opts.generalize ? collapse(ips, ipParent, threshold, '0') : exact(ips);
+    for (const g of groups.values()) {
+      const cidr = g.covers.length ? `${g.pattern}/24` : `${g.pattern}/${g.pattern.includes(':') ? 128 : 32}`;
+      const e: LearnedEntry = { kind: 'cidr', cidr, port: pk === '' ? null : Number(pk), seen: g.seen };
+      if (g.covers.length) e.covers = g.covers;
+      entries.push(e);
+    }
   }
 
   return entries.sort(compareEntries);
 }
 
 const entryText = (e: LearnedEntry): string =>
-  e.kind === 'aws' ? `0${e.aws}\0${e.resource ?? ''}` : e.kind === 'host' ? `1${e.host}` : `2${e.cidr}`;
+  e.kind === 'aws' ? `0${e.aws}\0${e.resource ?? ''}` : e.kind === 'host' ? `1${e.host}` : `2${e.cidr}\0${e.port ?? ''}`;
 function compareEntries(a: LearnedEntry, b: LearnedEntry): number {
   const x = entryText(a);
   const y = entryText(b);

@@ -45,6 +45,7 @@ export function renderEntry(e: LearnedEntry, indent = '  '): string[] {
       break;
     case 'cidr':
       lines.push(`${indent}- cidr: ${q(e.cidr)}`);
+      if (e.port !== null) lines.push(`${indent}  port: ${e.port}`);
       break;
   }
   return lines;

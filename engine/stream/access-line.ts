@@ -1,4 +1,4 @@
-import { AccessEventSchema, type AccessEvent } from '../events/access-event';
+import { AccessEventSchema, AccessSchema, FunctionIdentitySchema, type AccessEvent } from '../events/access-event';
 
 /**
  * Parses one JSONL line into an AccessEvent. The hot path checks the common, well-formed shape by
@@ -17,11 +17,35 @@ const isStr = (v: unknown, min: number, max: number): v is string =>
   typeof v === 'string' && v.length >= min && v.length <= max;
 const optStr = (v: unknown, max: number): boolean => v === undefined || (typeof v === 'string' && v.length <= max);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isTime = (v: unknown): v is string => typeof v === 'string' && v.length <= 64 && !Number.isNaN(Date.parse(v));
+/**
+ * Date.parse with a one-entry memo: an event's time, firstSeen and lastSeen are usually the same
+ * string, and learn needs the value again right after validation.
+ */
+let memoTime = '';
+let memoMs = NaN;
+export function parseTime(s: string): number {
+  if (s === memoTime) return memoMs;
+  const ms = Date.parse(s);
+  memoTime = s;
+  memoMs = ms;
+  return ms;
+}
+const isTime = (v: unknown): v is string => typeof v === 'string' && v.length <= 64 && !Number.isNaN(parseTime(v));
+
+// The fast path knows exactly these fields. If the schema grows a field, the fast path switches
+// itself off (everything goes through the schema) rather than silently dropping the new field.
+const KNOWN = {
+  event: 'id,time,function,access,mode,agentVerdict,blocked,count,firstSeen,lastSeen,policyVersion,failOpen',
+  fn: 'name,account,region,roleArn,tags',
+  access: 'kind,service,action,resource,host,address,port,method',
+};
+const keysOf = (shape: object): string => Object.keys(shape).join(',');
+export const FAST_PATH_ENABLED =
+  keysOf(AccessEventSchema.shape) === KNOWN.event && keysOf(FunctionIdentitySchema.shape) === KNOWN.fn && keysOf(AccessSchema.shape) === KNOWN.access;
 
 function fastEvent(o: unknown): AccessEvent | null {
-  if (!isObj(o)) return null;
-  const { id, time, function: fn, access: a, mode, agentVerdict, blocked, count, firstSeen, lastSeen, policyVersion } = o;
+  if (!FAST_PATH_ENABLED || !isObj(o)) return null;
+  const { id, time, function: fn, access: a, mode, agentVerdict, blocked, count, firstSeen, lastSeen, policyVersion, failOpen } = o;
   if (!isStr(id, 1, 128) || !isTime(time) || !isObj(fn) || !isObj(a)) return null;
   if (!isStr(fn.name, 1, 256) || !optStr(fn.account, 32) || !optStr(fn.region, 64) || !optStr(fn.roleArn, 2048)) return null;
   let tags: Record<string, string> = {};
@@ -46,6 +70,7 @@ function fastEvent(o: unknown): AccessEvent | null {
   if (count !== undefined && !(Number.isSafeInteger(count) && (count as number) >= 1)) return null;
   if ((firstSeen !== undefined && !isTime(firstSeen)) || (lastSeen !== undefined && !isTime(lastSeen))) return null;
   if (!optStr(policyVersion, 128)) return null;
+  if (failOpen !== undefined && typeof failOpen !== 'boolean') return null;
 
   // Same output shape as the schema: known keys only, defaults applied, optional keys absent when unset.
   const access: AccessEvent['access'] = { kind: kind as AccessEvent['access']['kind'] };
@@ -70,6 +95,7 @@ function fastEvent(o: unknown): AccessEvent | null {
   if (firstSeen !== undefined) ev.firstSeen = firstSeen as string;
   if (lastSeen !== undefined) ev.lastSeen = lastSeen as string;
   if (policyVersion !== undefined) ev.policyVersion = policyVersion as string;
+  if (failOpen !== undefined) ev.failOpen = failOpen;
   return ev;
 }
 

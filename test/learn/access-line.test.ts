@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { AccessEventSchema } from '../../engine/events/access-event';
-import { parseAccessLine, toAccessEvent } from '../../engine/stream/access-line';
+import { FAST_PATH_ENABLED, parseAccessLine, toAccessEvent } from '../../engine/stream/access-line';
 
 const good = {
   id: '01JD0000000000000000000000', time: '2026-11-23T18:00:00.000Z',
@@ -10,6 +10,10 @@ const good = {
 };
 
 describe('parseAccessLine', () => {
+  it('has its fast path on: it knows every field of the access-event schema', () => {
+    expect(FAST_PATH_ENABLED).toBe(true);
+  });
+
   it('parses a well-formed event exactly like the schema does', () => {
     const r = parseAccessLine(JSON.stringify(good));
     expect(r).toEqual({ ok: true, event: AccessEventSchema.parse(good) });
@@ -34,7 +38,7 @@ describe('parseAccessLine', () => {
       ['id'], ['time'], ['function'], ['function', 'name'], ['function', 'account'], ['function', 'tags'], ['access'],
       ['access', 'kind'], ['access', 'service'], ['access', 'action'], ['access', 'resource'], ['access', 'host'],
       ['access', 'address'], ['access', 'port'], ['mode'], ['agentVerdict'], ['blocked'], ['count'], ['firstSeen'],
-      ['lastSeen'], ['policyVersion'], ['function', 'tags', 'team'],
+      ['lastSeen'], ['policyVersion'], ['failOpen'], ['function', 'tags', 'team'],
     ];
     fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom(...paths), val), { maxLength: 3 }), (muts) => {
       const ev = structuredClone(good) as Record<string, unknown>;

@@ -23,8 +23,8 @@ describe('observe + propose (exact)', () => {
     expect(entries.map((e) => ({ ...e, seen: undefined }))).toEqual([
       { kind: 'aws', aws: 'dynamodb:PutItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders', seen: undefined },
       { kind: 'host', host: 'api.stripe.com:443', seen: undefined },
-      { kind: 'cidr', cidr: '10.1.2.3/32', seen: undefined },
-      { kind: 'cidr', cidr: '2001:db8::1/128', seen: undefined },
+      { kind: 'cidr', cidr: '10.1.2.3/32', port: 5432, seen: undefined },
+      { kind: 'cidr', cidr: '2001:db8::1/128', port: 80, seen: undefined },
     ]);
     expect(entries[0]!.seen).toEqual({ count: 3, first: Date.parse('2026-11-01T00:00:00.000Z'), last: Date.parse('2026-11-02T00:00:00.000Z') });
     expect(o.accesses).toBe(6);

@@ -1,0 +1,191 @@
+import type { AccessEvent, Verdict } from '../events/access-event';
+import type { ResponseAction, Severity } from '../events/decision-event';
+import type { CompiledPolicy, ResponseFacts, ResponseSelector } from '../policy/types';
+
+/**
+ * Impact analysis: replays observed traffic against two rule sets and reports what changes.
+ *
+ * The hot loop is synchronous: each event is decided by both compiled policies and folded into a
+ * group keyed by everything the response depends on (function, tags, service, action, both list
+ * verdicts). Responses (json-rules-engine, async) are selected afterwards, once per group, so the
+ * cost of a response rule is paid per distinct situation, not per log line. Memory is bounded by
+ * the number of groups, never by the size of the log.
+ */
+export interface ReplaySide {
+  policy: CompiledPolicy;
+  selector: ResponseSelector;
+  /** for the report: the directory or git ref the rules came from */
+  source: string;
+}
+
+export interface SideDecision {
+  verdict: Verdict;
+  rule: string | null;
+  severity: Severity;
+  response: ResponseAction;
+}
+
+export interface AccessSample { line: number; id: string; access: string }
+
+export interface DiffChange {
+  function: string;
+  base: SideDecision;
+  head: SideDecision;
+  /** accesses (sum of the events' `count`) */
+  accesses: number;
+  events: number;
+  /** previously allowed traffic that head would deny or leave unlisted */
+  breaking: boolean;
+  kind: 'verdict' | 'response' | 'rule';
+  samples: AccessSample[];
+}
+
+export interface DiffReport {
+  base: { source: string; policyVersion: string };
+  head: { source: string; policyVersion: string };
+  events: number;
+  accesses: number;
+  changes: DiffChange[];
+  breaking: { changes: number; accesses: number };
+}
+
+const SAMPLES = 3;
+
+interface Group {
+  fn: string;
+  tags: Record<string, string>;
+  service: string | null;
+  action: string | null;
+  base: { verdict: Verdict; rule: string | null; severity: Severity };
+  head: { verdict: Verdict; rule: string | null; severity: Severity };
+  accesses: number;
+  events: number;
+  samples: AccessSample[];
+}
+
+export function describeAccess(a: AccessEvent['access']): string {
+  if (a.kind === 'aws') return `${a.service}:${a.action}${a.resource ? ` ${a.resource}` : ''}`;
+  const where = a.host ?? a.address ?? '?';
+  return `${a.kind} ${where}${a.port !== undefined ? `:${a.port}` : ''}`;
+}
+
+function tagsKey(tags: Record<string, string>): string {
+  const keys = Object.keys(tags);
+  if (keys.length === 0) return '';
+  return JSON.stringify(keys.sort().map((k) => [k, tags[k]]));
+}
+
+export class Replay {
+  private readonly groups = new Map<string, Group>();
+  events = 0;
+  accesses = 0;
+
+  constructor(private readonly base: ReplaySide, private readonly head: ReplaySide, private readonly now: number) {}
+
+  /** Decides one event against both sides. Synchronous and allocation-light on the common path. */
+  add(ev: AccessEvent, line: number): void {
+    const fn = { name: ev.function.name };
+    const b = this.base.policy.decide(fn, ev.access, this.now);
+    const h = this.head.policy.decide(fn, ev.access, this.now);
+    this.events++;
+    this.accesses += ev.count;
+    const service = ev.access.service ?? null;
+    const action = ev.access.action ?? null;
+    const key = `${fn.name}\0${tagsKey(ev.function.tags)}\0${service ?? ''}\0${action ?? ''}\0${b.verdict}\0${b.rule ?? ''}\0${b.severity}\0${h.verdict}\0${h.rule ?? ''}\0${h.severity}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = {
+        fn: fn.name, tags: ev.function.tags, service, action,
+        base: { verdict: b.verdict, rule: b.rule, severity: b.severity },
+        head: { verdict: h.verdict, rule: h.rule, severity: h.severity },
+        accesses: 0, events: 0, samples: [],
+      };
+      this.groups.set(key, g);
+    }
+    g.accesses += ev.count;
+    g.events++;
+    if (g.samples.length < SAMPLES && (b.verdict !== h.verdict || b.rule !== h.rule || b.severity !== h.severity || g.samples.length === 0)) {
+      g.samples.push({ line, id: ev.id, access: describeAccess(ev.access) });
+    }
+  }
+
+  /** Selects responses per group on both sides and returns the changes, grouped by function and rule. */
+  async report(): Promise<DiffReport> {
+    const memo = new Map<string, Promise<ResponseAction>>();
+    const respond = (side: ReplaySide, which: string, facts: ResponseFacts): Promise<ResponseAction> => {
+      const k = `${which}\0${JSON.stringify(facts)}`;
+      let p = memo.get(k);
+      if (!p) memo.set(k, (p = side.selector.select(facts)));
+      return p;
+    };
+    const merged = new Map<string, DiffChange>();
+    for (const g of this.groups.values()) {
+      const facts = (d: Group['base'], side: ReplaySide): ResponseFacts => ({
+        verdict: d.verdict, severity: d.severity, service: g.service, action: g.action,
+        functionName: g.fn, tags: g.tags, mode: side.policy.modeFor(g.fn),
+      });
+      const [br, hr] = await Promise.all([respond(this.base, 'b', facts(g.base, this.base)), respond(this.head, 'h', facts(g.head, this.head))]);
+      const base: SideDecision = { ...g.base, response: br };
+      const head: SideDecision = { ...g.head, response: hr };
+      const kind = base.verdict !== head.verdict ? 'verdict' : base.response !== head.response ? 'response'
+        : base.rule !== head.rule ? 'rule' : null;
+      if (!kind) continue;
+      // service/action/tags only feed the response; the report groups by function and decision
+      const key = `${g.fn}\0${JSON.stringify(base)}\0${JSON.stringify(head)}`;
+      let c = merged.get(key);
+      if (!c) {
+        c = {
+          function: g.fn, base, head, accesses: 0, events: 0, kind, samples: [],
+          breaking: base.verdict === 'allow' && head.verdict !== 'allow',
+        };
+        merged.set(key, c);
+      }
+      c.accesses += g.accesses;
+      c.events += g.events;
+      for (const s of g.samples) if (c.samples.length < SAMPLES) c.samples.push(s);
+    }
+    const changes = [...merged.values()].sort((x, y) =>
+      x.function < y.function ? -1 : x.function > y.function ? 1 : Number(y.breaking) - Number(x.breaking) || y.accesses - x.accesses);
+    for (const c of changes) c.samples.sort((a, b) => a.line - b.line);
+    const breaking = changes.filter((c) => c.breaking);
+    return {
+      base: { source: this.base.source, policyVersion: this.base.policy.policyVersion },
+      head: { source: this.head.source, policyVersion: this.head.policy.policyVersion },
+      events: this.events,
+      accesses: this.accesses,
+      changes,
+      breaking: { changes: breaking.length, accesses: breaking.reduce((s, c) => s + c.accesses, 0) },
+    };
+  }
+}
+
+const n = (x: number): string => x.toLocaleString('en-US');
+const side = (d: SideDecision): string => `${d.verdict}${d.rule ? ` (${d.rule})` : ''}`;
+
+/** The human-readable report. */
+export function formatDiff(r: DiffReport, extra: { badLines: number }): string {
+  const out: string[] = [];
+  out.push(`replayed ${n(r.events)} events (${n(r.accesses)} accesses)${extra.badLines ? `, ${n(extra.badLines)} bad lines skipped` : ''}`);
+  out.push(`base ${r.base.source} (${r.base.policyVersion}) -> head ${r.head.source} (${r.head.policyVersion})`);
+  if (r.changes.length === 0) {
+    out.push('no decision or response changes');
+    return out.join('\n') + '\n';
+  }
+  const fns = new Set(r.changes.map((c) => c.function));
+  out.push(`${n(r.changes.length)} changes in ${n(fns.size)} functions; ${r.breaking.changes
+    ? `${n(r.breaking.changes)} would block previously allowed traffic (${n(r.breaking.accesses)} accesses)`
+    : 'none blocks previously allowed traffic'}`);
+  let current = '';
+  for (const c of r.changes) {
+    if (c.function !== current) {
+      current = c.function;
+      out.push('', c.function);
+    }
+    const mark = c.breaking ? 'BREAKS' : c.kind === 'verdict' ? 'changes' : c.kind === 'response' ? 'response' : 'rule';
+    let line = `  ${mark.padEnd(8)} ${side(c.base)} -> ${side(c.head)}: ${n(c.accesses)} accesses in ${n(c.events)} events`;
+    if (c.base.response !== c.head.response) line += `; response ${c.base.response} -> ${c.head.response}`;
+    out.push(line);
+    for (const s of c.samples) out.push(`           e.g. line ${s.line} (${s.id}): ${s.access}`);
+  }
+  return out.join('\n') + '\n';
+}
