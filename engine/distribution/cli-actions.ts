@@ -263,3 +263,22 @@ export async function runKeysPublic(opts: { kmsKeyId?: string; region?: string; 
     return 0;
   });
 }
+
+export async function runCodeOwners(dir: string, opts: { repoRoot?: string; write?: boolean; json?: boolean }, io: CliIo): Promise<number> {
+  return guarded(io, 'rules codeowners', async () => {
+    const { checkCodeOwnersDir, writeCodeOwners } = await import('./codeowners');
+    const options = opts.repoRoot ? { repoRoot: opts.repoRoot } : {};
+    let report;
+    if (opts.write) {
+      const written = await writeCodeOwners(dir, options);
+      io.err(written.changed ? `wrote the Warden section of ${written.file}\n` : `${written.file} is up to date\n`);
+      report = written.report;
+    } else {
+      report = await checkCodeOwnersDir(dir, options);
+    }
+    if (opts.json) io.out(`${JSON.stringify({ declared: report.declared, findings: report.findings })}\n`);
+    else if (!report.declared) io.out(`no owners.yaml in ${dir}: code owners are not checked\n`);
+    else for (const f of report.findings) io.out(`${f.severity}: ${f.file}: ${f.message}\n`);
+    return report.findings.some((f) => f.severity === 'error') ? 1 : 0;
+  });
+}

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
  *   warden rules publish BUNDLE      sign + upload a bundle, check it, then move the "current" pointer
  *   warden rules rollback VERSION    point "current" back at a version published earlier
  *   warden rules status              what an agent starting now would enforce, and what it would reject
+ *   warden rules codeowners [dir]    check / write the CODEOWNERS section generated from owners.yaml
  *   warden killswitch on|off|status  every agent to monitor mode (or back) without a redeploy
  *   warden keys generate|public      a local signing key pair; the public key of a KMS signing key
  * Exit codes: 0 done; 1 refused or failed (one line on stderr says why and what to do).
@@ -70,6 +71,17 @@ export function registerPublishCommands(program: Command, rules: Command): void 
     .action(async (opts) => {
       const { runStatus } = await import('../../distribution/cli-actions');
       process.exitCode = await runStatus(opts, await io(), await loader());
+    });
+
+  rules.command('codeowners')
+    .description('check (or --write) the CODEOWNERS section generated from owners.yaml: who must review which rules file')
+    .argument('[dir]', 'rules directory', 'rules')
+    .option('--repo-root <dir>', 'git repository root holding .github/CODEOWNERS (default: the rules directory)')
+    .option('--write', 'write the Warden section of CODEOWNERS (other lines are kept)', false)
+    .option('--json', 'print the findings as one JSON line', false)
+    .action(async (dir: string, opts) => {
+      const { runCodeOwners } = await import('../../distribution/cli-actions');
+      process.exitCode = await runCodeOwners(dir, opts, await io());
     });
 
   const kill = program.command('killswitch').description('put every agent in monitor mode (observe and report, never block), or back, without a redeploy');
