@@ -31,10 +31,12 @@ export interface Observations {
   events: number;
   /** sum of the events' `count` */
   accesses: number;
+  /** actions compare case-insensitively: the spelling first seen, by lower-case service:action */
+  actionCase: Map<string, string>;
 }
 
 export function newObservations(): Observations {
-  return { functions: new Map(), events: 0, accesses: 0 };
+  return { functions: new Map(), events: 0, accesses: 0, actionCase: new Map() };
 }
 
 const SEP = '\0';
@@ -102,7 +104,11 @@ export function observe(obs: Observations, ev: AccessEvent): boolean {
   obs.events++;
   obs.accesses += ev.count;
   if (a.kind === 'aws') {
-    bump(fo.aws, awsKey(a.service!.toLowerCase(), a.action!, a.resource ?? null), ev.count, first, last);
+    const service = a.service!.toLowerCase();
+    const lc = `${service}:${a.action!.toLowerCase()}`;
+    let action = obs.actionCase.get(lc);
+    if (action === undefined) obs.actionCase.set(lc, (action = a.action!));
+    bump(fo.aws, awsKey(service, action, a.resource ?? null), ev.count, first, last);
     return true;
   }
   if (a.host) {

@@ -4,7 +4,7 @@ import {
   splitAwsKey, splitHostKey, type FunctionObservations, type Observations, type Seen,
 } from './observations';
 import { propose, type LearnedEntry, type ProposeOptions } from './propose';
-import { renderRulesFile } from './yaml-writer';
+import { entryObject, renderRulesFile } from './yaml-writer';
 
 /**
  * Decides which files learn writes. Against an empty output directory: one complete file per
@@ -23,8 +23,12 @@ export interface PlannedFile {
 
 export interface DeniedAccess { function: string; access: string; rule: string | null; seen: Seen }
 
+export interface RejectedEntry { function: string; entry: Record<string, string | number>; reason: string; seen: Seen }
+
 export interface LearnPlan {
   files: PlannedFile[];
+  /** observed accesses that the rules format cannot express as given (e.g. a resource that is not an ARN): not written */
+  rejected: RejectedEntry[];
   /** observed accesses the existing rules deny: not proposed */
   denied: DeniedAccess[];
   /** functions whose file would overwrite an existing one: not written */
@@ -38,6 +42,8 @@ export interface PlanOptions extends ProposeOptions {
   existing: CompiledPolicy | null;
   /** relative paths that already exist under the output directory */
   existingPaths: ReadonlySet<string>;
+  /** validates an entry against the rules format; null when valid */
+  checkEntry: (entry: Record<string, string | number>) => string | null;
   now: number;
   input: string;
 }
@@ -104,7 +110,7 @@ function span(fo: FunctionObservations): { count: number; first: number; last: n
 }
 
 export function planLearnedFiles(obs: Observations, opts: PlanOptions): LearnPlan {
-  const plan: LearnPlan = { files: [], denied: [], conflicts: [], alreadyAllowed: 0 };
+  const plan: LearnPlan = { files: [], rejected: [], denied: [], conflicts: [], alreadyAllowed: 0 };
   const used = new Set<string>();
   const names = [...obs.functions.keys()].sort();
   for (const name of names) {
@@ -118,7 +124,17 @@ export function planLearnedFiles(obs: Observations, opts: PlanOptions): LearnPla
     } else if (fo.aws.size + fo.hosts.size + fo.ips.size === 0) {
       continue;
     }
-    const entries: LearnedEntry[] = propose(fo, opts);
+    const entries: LearnedEntry[] = [];
+    for (const e of propose(fo, opts)) {
+      const obj = entryObject(e);
+      // eslint-disable-next-line no-control-regex
+      const reason = e.kind === 'host' && /[^\x00-\x7f]/.test(e.host)
+        ? 'a non-ASCII host name: add it by hand in its punycode (xn--) form'
+        : opts.checkEntry(obj);
+      if (reason === null) entries.push(e);
+      else plan.rejected.push({ function: name, entry: obj, reason, seen: e.seen });
+    }
+    if (entries.length === 0) continue;
     const base = safeFileName(name);
     let stem = base;
     for (let i = 2; used.has(stem.toLowerCase()); i++) stem = `${base}-${i}`;

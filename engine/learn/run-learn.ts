@@ -16,6 +16,8 @@ export interface LearnRunOptions {
   json?: boolean;
   /** loads and compiles an existing rules directory (the policy core); injected to keep this module light */
   loadExisting: (dir: string) => Promise<CompiledPolicy>;
+  /** validates a learned entry against the rules format (policy core); null when valid */
+  checkEntry: (entry: Record<string, string | number>) => string | null;
   now: () => number;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
@@ -81,7 +83,7 @@ export async function runLearn(o: LearnRunOptions): Promise<LearnRunResult> {
   });
 
   const plan = planLearnedFiles(obs, {
-    generalize: o.generalize ? { threshold } : null, existing, existingPaths, now: o.now(), input: o.input,
+    generalize: o.generalize ? { threshold } : null, existing, existingPaths, now: o.now(), input: o.input, checkEntry: o.checkEntry,
   });
 
   const written: string[] = [];
@@ -104,6 +106,7 @@ export async function runLearn(o: LearnRunOptions): Promise<LearnRunResult> {
       input: o.input, out: o.out, mode: existing ? 'additions' : 'new', stats, unlearnable,
       files: plan.files.map((f) => ({ path: f.path, function: f.function, entries: f.entries, written: written.includes(f.path) })),
       denied: plan.denied.map((d) => ({ ...d, seen: { count: d.seen.count, first: new Date(d.seen.first).toISOString(), last: new Date(d.seen.last).toISOString() } })),
+      rejected: plan.rejected.map((x) => ({ ...x, seen: { count: x.seen.count } })),
       conflicts: plan.conflicts, alreadyAllowed: plan.alreadyAllowed,
     }) + '\n');
   } else if (existing || o.dryRun) {
@@ -115,11 +118,18 @@ export async function runLearn(o: LearnRunOptions): Promise<LearnRunResult> {
   o.stderr(`learn: ${n(stats.events)} events from ${n(stats.lines)} lines${stats.bad ? `, ${n(stats.bad)} bad lines skipped` : ''}` +
     `${unlearnable ? `, ${n(unlearnable)} events with nothing learnable (no host, or an address that is not an IP)` : ''}\n`);
   if (existing) o.stderr(`learn: ${o.out} is an existing rules repo: wrote additions only; ${n(plan.alreadyAllowed)} observed accesses are already allowed\n`);
-  for (const p of plan.files) {
+  const SHOW = 20;
+  for (const p of plan.files.slice(0, SHOW)) {
     o.stderr(`learn: ${o.dryRun ? 'would write' : written.includes(p.path) ? 'wrote' : 'did not write'} ${join(o.out, p.path)} (${p.function}: ${p.entries} entries)\n`);
+  }
+  if (plan.files.length > SHOW) {
+    o.stderr(`learn: ... and ${n(plan.files.length - SHOW)} more files (${n(o.dryRun ? 0 : written.length)} written in all)\n`);
   }
   for (const d of plan.denied) {
     o.stderr(`learn: not proposed: ${d.function} -> ${d.access} (${n(d.seen.count)} seen) is denied by rule ${d.rule ?? '(unnamed)'}; deny entries are never overridden\n`);
+  }
+  for (const x of plan.rejected) {
+    o.stderr(`learn: not proposed: ${x.function} -> ${JSON.stringify(x.entry)} (${n(x.seen.count)} seen): ${x.reason}\n`);
   }
   for (const c of plan.conflicts) {
     o.stderr(`learn: ${join(o.out, c.path)} already exists, not overwritten: review and merge or delete it, then run learn again (${c.function})\n`);

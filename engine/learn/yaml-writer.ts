@@ -27,6 +27,15 @@ function commentLines(text: string, indent: string): string[] {
   return text.split('\n').map((l) => `${indent}# ${l.replace(/[\r\n]/g, ' ')}`.trimEnd());
 }
 
+/** The entry as it appears in the rules file (what the rules schema validates). */
+export function entryObject(e: LearnedEntry): Record<string, string | number> {
+  switch (e.kind) {
+    case 'aws': return e.resource === null ? { aws: e.aws } : { aws: e.aws, resource: e.resource };
+    case 'host': return { host: e.host };
+    case 'cidr': return e.port === null ? { cidr: e.cidr } : { cidr: e.cidr, port: e.port };
+  }
+}
+
 export function renderEntry(e: LearnedEntry, indent = '  '): string[] {
   const lines = commentLines(seenComment(e.seen), indent);
   if (e.covers?.length) {
@@ -35,18 +44,10 @@ export function renderEntry(e: LearnedEntry, indent = '  '): string[] {
     lines.push(...commentLines(`generalized: covers ${e.covers.length} observed values: ${shown}${more}`, indent));
   }
   if (e.note) lines.push(...commentLines(`note: ${e.note}`, indent));
-  switch (e.kind) {
-    case 'aws':
-      lines.push(`${indent}- aws: ${q(e.aws)}`);
-      if (e.resource !== null) lines.push(`${indent}  resource: ${q(e.resource)}`);
-      break;
-    case 'host':
-      lines.push(`${indent}- host: ${q(e.host)}`);
-      break;
-    case 'cidr':
-      lines.push(`${indent}- cidr: ${q(e.cidr)}`);
-      if (e.port !== null) lines.push(`${indent}  port: ${e.port}`);
-      break;
+  let first = true;
+  for (const [k, v] of Object.entries(entryObject(e))) {
+    lines.push(`${indent}${first ? '-' : ' '} ${k}: ${typeof v === 'number' ? v : q(v)}`);
+    first = false;
   }
   return lines;
 }

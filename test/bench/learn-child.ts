@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLearn } from '../../engine/learn/run-learn';
+import { checkAllowEntry } from '../../engine/learn/policy-port';
 
 async function main(): Promise<void> {
   const [input, generalize] = process.argv.slice(2) as [string, string | undefined];
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const r = await runLearn({
     input, out, generalize: generalize === 'generalize',
     loadExisting: () => Promise.reject(new Error('no existing rules in the bench')),
+    checkEntry: checkAllowEntry,
     now: Date.now, stdout: () => {}, stderr: () => {},
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

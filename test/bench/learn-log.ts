@@ -9,7 +9,7 @@ export async function writeAccessLog(path: string, bytes: number): Promise<{ lin
   let seed = 42;
   const rnd = (n: number): number => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
+    return (seed >>> 8) % n;
   };
   const services: [string, string[], (i: number) => string][] = [
     ['dynamodb', ['GetItem', 'PutItem', 'Query', 'UpdateItem'], (i) => `arn:aws:dynamodb:us-east-1:123456789012:table/table-${i % 300}`],
