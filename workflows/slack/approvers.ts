@@ -93,6 +93,8 @@ export type ApprovalSettings = ApproversConfig['approval'];
 export type ApproverGroup = z.output<typeof ApproverGroupSchema>;
 
 export const APPROVERS_FILE = 'approvers.yaml';
+/** the Lambda environment variable that carries the parsed approvers config as JSON */
+export const APPROVERS_CONFIG_ENV = 'WARDEN_APPROVERS_CONFIG';
 
 /** Parse approvers.yaml text; throws ConfigFileError with file, line and path per problem. */
 export function parseApproversConfig(text: string, file = APPROVERS_FILE): ApproversConfig {

@@ -21,6 +21,10 @@ export function esc(text: string): string {
 export function code(text: string): string {
   return `\`${esc(text).replace(/`/g, "'")}\``;
 }
+/** fallback text for notifications: no date tokens, no bold markers, no emoji codes */
+function plain(mrkdwn: string): string {
+  return mrkdwn.replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1').replace(/\*/g, '').replace(/^:[a-z_]+: /, '');
+}
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
@@ -120,7 +124,7 @@ export function approvalClosedMessage(d: DecisionEventDetail, v: ApprovalOutcome
     line = `:hourglass: *No decision* before ${slackDate(v.at)}. ${esc(v.then)}`;
   }
   return {
-    text: clip(`${title}. ${line.replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1')}`, 3000),
+    text: clip(`${title}. ${plain(line)}`, 3000),
     blocks: [header(title), factsSection(d), ...reasonAndIds(d), { type: 'section', text: { type: 'mrkdwn', text: clip(line, 2900) } }],
   };
 }
@@ -164,7 +168,7 @@ export function escalationClosedMessage(d: DecisionEventDetail, v: EscalationClo
     : `:arrow_up: *No acknowledgement* from tier ${esc(v.tier)} by ${slackDate(v.at)}. ${esc(v.next)}`;
   const title = v.outcome === 'acknowledged' ? `Acknowledged: ${what}` : `Escalated past ${v.tier}: ${what}`;
   return {
-    text: clip(`${title}. ${line.replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1')}`, 3000),
+    text: clip(`${title}. ${plain(line)}`, 3000),
     blocks: [header(title), factsSection(d), ...reasonAndIds(d), { type: 'section', text: { type: 'mrkdwn', text: clip(line, 2900) } }],
   };
 }

@@ -73,8 +73,8 @@ export class SecretsManagerSlackSecrets implements SlackSecretsPort {
   private inflight: Promise<SlackSecrets> | undefined;
 
   constructor(private readonly opts: SecretsManagerSlackSecretsOptions) {
-    if (!opts.secretArn && !(opts.signingSecretArn && opts.botTokenArn)) {
-      throw new SlackSecretsError(`no Slack secret configured: set ${SLACK_SECRET_ENV.combined}, or both ${SLACK_SECRET_ENV.signingSecret} and ${SLACK_SECRET_ENV.botToken}, to Secrets Manager ARNs`);
+    if (!opts.secretArn && !opts.signingSecretArn && !opts.botTokenArn) {
+      throw new SlackSecretsError(`no Slack secret configured: set ${SLACK_SECRET_ENV.combined}, or ${SLACK_SECRET_ENV.signingSecret} and/or ${SLACK_SECRET_ENV.botToken}, to Secrets Manager ARNs`);
     }
   }
 
@@ -119,16 +119,24 @@ export class SecretsManagerSlackSecrets implements SlackSecretsPort {
       if (typeof s === 'string') throw new SlackSecretsError(`secret ${this.opts.secretArn} must be JSON {"signingSecret": "...", "botToken": "xoxb-..."}`);
       ({ signingSecret: signing, previousSigningSecret: previous, botToken: token } = s);
     } else {
-      const [a, b] = await Promise.all([this.read(this.opts.signingSecretArn as string), this.read(this.opts.botTokenArn as string)]);
-      const s = parseSecret(a, this.opts.signingSecretArn as string);
-      if (typeof s === 'string') signing = s;
-      else ({ signingSecret: signing, previousSigningSecret: previous } = s);
-      const t = parseSecret(b, this.opts.botTokenArn as string);
-      token = typeof t === 'string' ? t : t.botToken;
+      const [a, b] = await Promise.all([
+        this.opts.signingSecretArn ? this.read(this.opts.signingSecretArn) : Promise.resolve(undefined),
+        this.opts.botTokenArn ? this.read(this.opts.botTokenArn) : Promise.resolve(undefined),
+      ]);
+      if (a !== undefined) {
+        const s = parseSecret(a, this.opts.signingSecretArn as string);
+        if (typeof s === 'string') signing = s;
+        else ({ signingSecret: signing, previousSigningSecret: previous } = s);
+        if (!signing) throw new SlackSecretsError('the Slack signing secret is empty: copy it from the Slack app\'s Basic Information page into the secret');
+      }
+      if (b !== undefined) {
+        const t = parseSecret(b, this.opts.botTokenArn as string);
+        token = typeof t === 'string' ? t : t.botToken;
+        if (!token) throw new SlackSecretsError('the Slack bot token is empty: copy the xoxb- token from the app\'s OAuth & Permissions page into the secret');
+      }
     }
-    if (!signing) throw new SlackSecretsError('the Slack signing secret is empty: copy it from the Slack app\'s Basic Information page into the secret');
-    if (!token) throw new SlackSecretsError('the Slack bot token is empty: copy the xoxb- token from the app\'s OAuth & Permissions page into the secret');
-    return { signingSecrets: previous ? [signing, previous] : [signing], botToken: token };
+    // a part that is not configured stays empty: verifying with no secret fails closed, posting with no token fails loudly
+    return { signingSecrets: [signing, previous].filter((x): x is string => Boolean(x)), botToken: token ?? '' };
   }
 }
 

@@ -55,6 +55,7 @@ export class WebApiSlackPort implements SlackPort {
 
   private async web(): Promise<WebClient> {
     const token = await this.opts.botToken();
+    if (!token) throw new SlackApiError('no Slack bot token: put the xoxb- token into the bot-token secret (Secrets Manager)');
     if (!this.client || this.clientToken !== token) {
       this.client = new WebClient(token, {
         ...(this.opts.slackApiUrl ? { slackApiUrl: this.opts.slackApiUrl } : {}),
