@@ -46,6 +46,8 @@ export interface StandInHosts {
   readonly requests: StandInRequest[];
   /** an agent (usable as http.Agent and https.Agent) connecting every request to the stand-in server */
   agent(): https.Agent;
+  /** `127.0.0.1:<port>` of every local listener behind the stand-ins (what the agent should not decide again at socket level) */
+  localEndpoints(): string[];
   /** the URL to use with code that resolves names itself (fetch): same host and path, the stand-in's port, plain http */
   urlFor(url: string): string;
   /** routes dns.lookup for the stand-in names to 127.0.0.1 until the returned function is called */
@@ -62,6 +64,8 @@ export interface StandInOptions {
   hosts: Record<string, StandInResponse>;
   /** dynamic handlers by host name, e.g. an AWS endpoint */
   handlers?: Record<string, StandInHandler>;
+  /** host names whose connections go to another local port (e.g. dynamodb.us-east-1.amazonaws.com → dynalite) */
+  forward?: Record<string, number>;
 }
 
 const norm = (h: string) => h.toLowerCase().replace(/\.$/, '').replace(/:\d+$/, '');
@@ -101,7 +105,8 @@ export async function startStandInHosts(opts: StandInOptions): Promise<StandInHo
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const knows = (h: string) => fixed.has(norm(h)) || dynamic.has(norm(h));
+  const forward = new Map(Object.entries(opts.forward ?? {}).map(([k, v]) => [norm(k), v]));
+  const knows = (h: string) => fixed.has(norm(h)) || dynamic.has(norm(h)) || forward.has(norm(h));
 
   const lookup = ((hostname: string, options: unknown, callback?: unknown) => {
     const cb = (typeof options === 'function' ? options : callback) as (err: NodeJS.ErrnoException | null, address?: unknown, family?: number) => void;
@@ -133,13 +138,15 @@ export async function startStandInHosts(opts: StandInOptions): Promise<StandInHo
     agent() {
       // one agent type for both schemes: the request keeps its host/port/protocol, the socket is local
       const agent = new https.Agent({ keepAlive: false });
-      (agent as unknown as { createConnection: () => net.Socket }).createConnection = () => net.connect({ port, host: '127.0.0.1' });
+      (agent as unknown as { createConnection: (o: { host?: string; servername?: string }) => net.Socket }).createConnection = (o) =>
+        net.connect({ port: forward.get(norm(o.servername || o.host || '')) ?? port, host: '127.0.0.1' });
       return agent;
     },
+    localEndpoints: () => [`127.0.0.1:${port}`, ...[...new Set(forward.values())].map((p) => `127.0.0.1:${p}`)],
     urlFor(url) {
       const u = new URL(url);
       if (!knows(u.hostname)) throw new StandInError(`no stand-in for host "${u.hostname}"; declare it under "hosts"`);
-      return `http://${u.hostname}:${port}${u.pathname}${u.search}`;
+      return `http://${u.hostname}:${forward.get(norm(u.hostname)) ?? port}${u.pathname}${u.search}`;
     },
     installLookup() {
       const original = dns.lookup;

@@ -18,15 +18,15 @@ start: 2026-11-23T09:00:00Z
 hosts:
   api.stripe.com: { body: '{"id":"ch_3QdemoCharge","object":"charge","status":"succeeded"}' }
   pastebin.com: { body: 'https://pastebin.com/raw/Xy12AbCd', contentType: text/plain }
-  images.partner-cdn.net: { body: '{"ok":true}' }
-  metrics.unknown-cdn.io: { body: '{"ok":true}' }
+  api.fastly.com: { body: '{"status":"ok"}' }
+  cdn-metrics.io: { body: '{"ok":true}' }
 
 functions:
   orders-api:
-    tags: { team: orders, tier: customer-facing }
+    tags: { team: orders, "warden:protected": "true", tier: customer-facing }
     concurrency: 50
     role:
-      tags: { team: orders }
+      tags: { team: orders, "warden:protected": "true" }
       managedPolicies: [arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]
       inlinePolicies:
         orders-data:
@@ -36,10 +36,10 @@ functions:
               Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:Query]
               Resource: arn:aws:dynamodb:us-east-1:123456789012:table/orders
   payments-worker:
-    tags: { team: payments }
+    tags: { team: payments, "warden:protected": "true" }
     concurrency: 10
     role:
-      tags: { team: payments }
+      tags: { team: payments, "warden:protected": "true" }
       managedPolicies: [arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]
       inlinePolicies:
         payments-data:
@@ -51,9 +51,9 @@ functions:
                 - arn:aws:dynamodb:us-east-1:123456789012:table/payments
                 - arn:aws:dynamodb:us-east-1:123456789012:table/customers
   image-resizer:
-    tags: { team: media }
+    tags: { team: media, "warden:protected": "true" }
     role:
-      tags: { team: media }
+      tags: { team: media, "warden:protected": "true" }
       managedPolicies: [arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]
 
 timeline:
@@ -99,22 +99,20 @@ timeline:
   - at: 9m
     click: { user: U0APPROVER1, function: payments-worker, button: approve }
   - at: 12m
-    note: the approved exception is honoured on the next scan
+    note: the next scan is decided allow by the engine under the approved, time-bound exception (no new request)
   - at: 12m
     invoke: payments-worker
     calls:
       - aws: dynamodb:Scan
         params: { TableName: customers, Limit: 10 }
-        expect: ok
   - at: 20m
     note: at night, image-resizer (monitor mode) calls a host nobody listed; no one is watching Slack
   - at: 20m
     invoke: image-resizer
     calls:
-      - http: GET https://images.partner-cdn.net/v1/originals/cat.jpg
-        via: fetch
+      - http: POST https://api.fastly.com/service/thumbs/purge_all
         expect: ok
-      - http: POST https://metrics.unknown-cdn.io/collect
+      - http: POST https://cdn-metrics.io/collect
         via: fetch
         body: '{"host":"image-resizer","ts":1}'
         expect: ok
@@ -126,7 +124,7 @@ timeline:
 expect:
   decisions:
     - { function: orders-api, verdict: allow }
-    - { function: orders-api, verdict: deny }
+    - { function: orders-api, verdict: deny, rule: paste-pastebin }
     - { function: payments-worker, verdict: unlisted }
     - { function: payments-worker, verdict: allow }
     - { function: image-resizer, verdict: unlisted }

@@ -1,0 +1,489 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startLocalDynamo, LOCAL_CREDENTIALS, type LocalDynamo } from '../local-dynamo';
+import { startStandInHosts, type StandInHosts } from '../stand-in-hosts';
+import type { LocalRunner, TaskContext, LocalLambdaHandler, LocalIntegrationHandler } from '../../../workflows/local/runner';
+import type { SimClock } from '../../../workflows/local/sim-clock';
+import type { SimulatedAccount } from '../../../workflows/local/simulated-account';
+import type { TaskTokenRegistry } from '../../../workflows/local/task-tokens';
+import type { AgentCore } from '../../agent/core';
+import type { AgentConfig } from '../../agent/config';
+import type { PutEntry, BusEvent } from './bus';
+import { SimulationSetupError } from './errors';
+import { AWS_SERVICES, awsEndpointHost, type RunnerEvent } from './function-runtime';
+import { roleArnOf } from './account';
+import type { Scenario } from './scenario';
+import type { SimulatedSlack } from './slack-recorder';
+
+/**
+ * Builds the pieces a simulation runs on, each the project's own code with local ports:
+ * policy (engine/policy), agent (engine/agent), PutEvents endpoint, engine handler
+ * (engine/handler/lambda's createHandler), the local runner with the workflows' task handlers,
+ * the Slack interactivity core, dynalite for every table. Nothing here re-describes a state
+ * machine, a rule or a route: they come from the synthesized template.
+ */
+export interface EnvironmentOptions {
+  scenario: Scenario;
+  rulesDir: string;
+  baseDir: string;
+  template: { Resources?: Record<string, unknown> };
+  tmpDir: string;
+  clock: SimClock;
+  account: SimulatedAccount;
+  tokens: TaskTokenRegistry;
+  slack: SimulatedSlack;
+  slackSigningSecret: string;
+  track: (p: Promise<unknown>) => void;
+  onAccountCall: (call: { service: string; operation: string; params: Record<string, unknown>; ok: boolean; error: string | null }, ctx: TaskContext | null) => void;
+  onTaskState: (ctx: TaskContext) => void;
+  startWorkflow: (logicalId: string, input: unknown) => { executionArn: string };
+  putOnBus: (entries: PutEntry[]) => string[];
+  onBusEvents: (events: { envelope: BusEvent; eventBusName: string }[]) => void;
+  problem: (text: string) => void;
+}
+
+export interface ClickResult {
+  found: boolean;
+  accepted: boolean;
+  reply: string;
+  channel: string | null;
+}
+
+export interface Environment {
+  runner: LocalRunner;
+  busName: string;
+  policyVersion: string;
+  standIns: StandInHosts;
+  /** the function's handler wrapped by the real agent, configured as in Lambda; calls are serialized */
+  functionInvoker(fn: string, builtIn: (event: RunnerEvent) => Promise<unknown>): Promise<(event: unknown) => Promise<unknown>>;
+  /** invokes a Lambda function of the template (the rules engine) with an event delivered by the bus */
+  invokeTemplateFunction(logicalId: string, input: unknown): Promise<void>;
+  click(user: string, fn: string, button: 'approve' | 'deny' | 'reviewing' | 'acknowledge' | 'looking'): Promise<ClickResult>;
+  startRestore(fn: string, incidentId: string, by: string): Promise<void>;
+  agentStats(): { emitted: number };
+  /** resolves when no function invocation is running (bus deliveries wait for it) */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface TemplateFn { logicalId: string; name: string; environment: Record<string, string>; wardenTask?: string }
+
+const AGENT_STATE = Symbol.for('warden.agent.state');
+const AGENT_EXEMPT = Symbol.for('warden.agent.exempt');
+
+export async function createEnvironment(o: EnvironmentOptions): Promise<Environment> {
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    return await build(o, closers, close);
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void)[], close: () => Promise<void>): Promise<Environment> {
+  const s = o.scenario;
+  const region = s.account.region;
+
+  // ---- policy: the rules repo compiled once; the engine reads the same bundle from a file --------------
+  const policyMod = await import('../../policy');
+  const repo = await policyMod.loadRulesDir(o.rulesDir).catch((err: unknown) => {
+    throw new SimulationSetupError(`the rules in ${o.rulesDir} do not load: ${(err as Error).message}`, { cause: err });
+  });
+  const policy = policyMod.compilePolicy(repo);
+  const bundlePath = join(o.tmpDir, 'policy.json');
+  writeFileSync(bundlePath, JSON.stringify(policyMod.toBundle(policy)));
+
+  // ---- template pieces --------------------------------------------------------------------------
+  const { functionsFromTemplate } = await import('../../../workflows/local/asl-from-template');
+  const templateFns = functionsFromTemplate(o.template as never) as TemplateFn[];
+  const busName = busNameOf(o.template);
+
+  // ---- DynamoDB: Warden's tables (from the template) and the functions' own tables ----------------
+  const dynamo = await startLocalDynamo({ template: o.template, region });
+  closers.push(() => dynamo.close());
+  const appDynamo = await startLocalDynamo({ region });
+  closers.push(() => appDynamo.close());
+  for (const t of appTables(s)) await appDynamo.createTable(t, 'pk');
+  const doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+
+  // ---- stand-ins for every external host and AWS endpoint the functions call -----------------------
+  const awsHandlers: Record<string, (req: unknown, body: Buffer, res: import('node:http').ServerResponse) => void> = {};
+  for (const svc of Object.keys(AWS_SERVICES)) {
+    if (svc === 'dynamodb') continue;
+    awsHandlers[awsEndpointHost(svc, region)] = (_req, _body, res) => {
+      // a generic success: enough for a call to complete; the access itself is what the simulation is about
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'simulated' });
+      res.end('{}');
+    };
+  }
+  const standIns = await startStandInHosts({
+    hosts: s.hosts,
+    handlers: awsHandlers as never,
+    forward: { [awsEndpointHost('dynamodb', region)]: appDynamo.port },
+  });
+  closers.push(() => standIns.close());
+  closers.push(standIns.installLookup());
+
+  // ---- the local PutEvents endpoint (agents and engine publish through the real client) ---------------
+  const { startPutEventsServer } = await import('../putevents-server');
+  const putEvents = await startPutEventsServer({
+    account: s.account.id,
+    region,
+    onEvents: (events) => o.onBusEvents(events.map((e) => ({ envelope: e.envelope as BusEvent, eventBusName: e.eventBusName }))),
+  });
+  closers.push(() => putEvents.close());
+  const eventBridge = (): EventBridgeClient => new EventBridgeClient({ endpoint: putEvents.url, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+
+  // ---- the agents: one per simulated function; the hooks are process-wide and installed once -------------
+  const agentRuntime = await import('../../agent/runtime');
+  const { configFromEnv } = await import('../../agent/config');
+  const { PutEventsSink } = await import('../../agent/emitter');
+  const agentState = () => (globalThis as unknown as Record<symbol, { agent: AgentCore | undefined; exempt: Set<string> }>)[AGENT_STATE];
+  const cores = new Map<string, AgentCore>();
+  const agentLog = (fn: string) => (line: string) => {
+    try {
+      const l = JSON.parse(line) as { level?: string; message?: string };
+      if (l.level === 'ERROR') o.problem(`agent of ${fn}: ${l.message ?? line}`);
+    } catch {
+      o.problem(`agent of ${fn}: ${line}`);
+    }
+  };
+  const exempt = [...standIns.localEndpoints(), `127.0.0.1:${putEvents.port}`, `127.0.0.1:${dynamo.port}`];
+  for (const fn of Object.keys(s.functions)) {
+    const spec = s.functions[fn]!;
+    const config: AgentConfig = {
+      ...configFromEnv({
+        WARDEN_FUNCTION_NAME: fn,
+        AWS_REGION: region,
+        WARDEN_ACCOUNT_ID: s.account.id,
+        WARDEN_ROLE_ARN: roleArnOf(s, fn),
+        WARDEN_FUNCTION_TAGS: JSON.stringify(spec.tags),
+        WARDEN_EVENT_BUS: busName,
+      }),
+    };
+    config.exemptEndpoints = [...config.exemptEndpoints, ...exempt];
+    const st = agentState();
+    if (st) st.agent = undefined;
+    const ebClient = eventBridge();
+    (ebClient as unknown as Record<symbol, boolean>)[AGENT_EXEMPT] = true;
+    const core = agentRuntime.install({
+      config,
+      policy,
+      clock: () => o.clock.nowMs(),
+      log: agentLog(fn),
+      sink: new PutEventsSink({ eventBus: busName, client: () => ebClient, log: agentLog(fn), sleep: async () => undefined }),
+    });
+    cores.set(fn, core);
+  }
+  agentState().agent = undefined;
+  closers.push(() => agentRuntime.uninstall());
+
+  // only one simulated function runs at a time; the bus waits for it, so Warden's own calls are never taken for the function's
+  let running: Promise<unknown> = Promise.resolve();
+  let active = 0;
+  const idle = async () => {
+    while (active > 0) await running.catch(() => undefined);
+  };
+
+  const functionInvoker: Environment['functionInvoker'] = async (fn, builtIn) => {
+    const spec = s.functions[fn]!;
+    const code = spec.handler ? await loadHandler(o.baseDir, spec.handler) : (e: unknown) => builtIn(e as RunnerEvent);
+    const wrapped = agentRuntime.withWarden(code as (e: unknown, c: unknown) => Promise<unknown>);
+    let seq = 0;
+    return (event) => {
+      const run = async () => {
+        active++;
+        const st = agentState();
+        st.agent = cores.get(fn);
+        try {
+          seq += 1;
+          return await wrapped(event, lambdaContext(fn, s.account.id, region, `${fn}-${seq}`));
+        } finally {
+          st.agent = undefined;
+          active--;
+        }
+      };
+      const p = running.then(run, run);
+      running = p.catch(() => undefined);
+      return p;
+    };
+  };
+
+  // ---- the rules engine: its Lambda handler, configured from its environment in the template ---------------
+  const engineFn = templateFns.find((f) => 'WARDEN_RULES_BUNDLE' in f.environment);
+  if (!engineFn) throw new SimulationSetupError('the synthesized template has no rules-engine function (no WARDEN_RULES_BUNDLE in any function environment)');
+  const { createHandler } = await import('../../handler/lambda');
+  const { Logger } = await import('@aws-lambda-powertools/logger');
+  const { Metrics } = await import('@aws-lambda-powertools/metrics');
+  const prevMetricsDisabled = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const engineEb = eventBridge();
+  const engine = createHandler(
+    { ...engineFn.environment, WARDEN_RULES_BUNDLE: bundlePath },
+    {
+      dynamo: dynamo.client,
+      eventBridge: engineEb,
+      now: () => o.clock.nowMs(),
+      logger: new Logger({ serviceName: 'warden-engine', logLevel: 'SILENT' }),
+      metrics: new Metrics({ serviceName: 'warden-engine', namespace: 'WardenSimulated' }),
+    },
+  );
+  if (prevMetricsDisabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+  else process.env.POWERTOOLS_METRICS_DISABLED = prevMetricsDisabled;
+  let engineSeq = 0;
+  const invokeTemplateFunction: Environment['invokeTemplateFunction'] = async (logicalId, input) => {
+    await idle();
+    if (logicalId !== engineFn.logicalId) throw new SimulationSetupError(`the bus routes to function ${logicalId}, which the simulation does not run (only the rules engine is a bus target)`);
+    engineSeq += 1;
+    await engine(input, lambdaContext(engineFn.name, s.account.id, region, `engine-${engineSeq}`) as never);
+  };
+
+  // ---- Slack side: approvals config, callback store, interactivity core ----------------------------------
+  const slackMod = {
+    approvers: await import('../../../workflows/slack/approvers'),
+    store: await import('../../../workflows/slack/callback-store'),
+    interactivity: await import('../../../workflows/slack/interactivity-core'),
+    messages: await import('../../../workflows/slack/messages'),
+    secrets: await import('../../../workflows/slack/secrets'),
+    signature: await import('../../../workflows/slack/signature'),
+    callback: await import('../../../workflows/slack/task-callback'),
+    sns: await import('../../../workflows/slack/sns-port'),
+  };
+  const { AuditLog } = await import('../../audit/audit-log');
+  const tableOf = (envName: string): string => {
+    for (const f of templateFns) if (f.environment[envName]) return f.environment[envName]!;
+    throw new SimulationSetupError(`no function of the template has ${envName} in its environment; is the workflow that uses that table in the Warden construct?`);
+  };
+  const { TABLES } = await import('../../audit/tables');
+  const audit = new AuditLog({ doc, tableName: tableOf(TABLES.audit.env), clock: o.clock });
+  const approvers = await slackMod.approvers.loadApproversConfig(o.rulesDir);
+  const callbackStore = new slackMod.store.CallbackStore(doc, tableOf(TABLES.approvals.env));
+  const taskCallback = new slackMod.callback.RegistryTaskCallback(o.tokens);
+  const secrets = new slackMod.secrets.StaticSlackSecrets({ signingSecrets: [o.slackSigningSecret], botToken: 'xoxb-simulated' });
+
+  // ---- the workflows' task handlers, each with local ports ---------------------------------------------
+  const taskCtx = new AsyncLocalStorage<TaskContext>();
+  const { CallerAccountPort } = await import('../../../workflows/common/account-port');
+  const accountCaller = async (service: 'iam' | 'lambda', operation: string, params: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const ctx = taskCtx.getStore() ?? null;
+    try {
+      const out = (await o.account.call(service, operation, params)) as Record<string, unknown>;
+      if (!/^(get|list)/.test(operation)) o.onAccountCall({ service, operation, params, ok: true, error: null }, ctx);
+      return out;
+    } catch (err) {
+      o.onAccountCall({ service, operation, params, ok: false, error: (err as Error).name }, ctx);
+      throw err;
+    }
+  };
+  const { SnapshotStore } = await import('../../../workflows/common/snapshot');
+  const { GUARDRAIL_DEFAULTS } = await import('../../../workflows/common/deps');
+  const notifications: { subject: string }[] = [];
+  const workflowDeps = {
+    account: new CallerAccountPort(accountCaller),
+    audit,
+    snapshots: new SnapshotStore(doc, tableOf(TABLES.snapshots.env)),
+    notifier: {
+      notify: async (n: { subject: string; text: string }) => {
+        notifications.push(n);
+        const ctx = taskCtx.getStore() ?? null;
+        o.onAccountCall({ service: 'sns', operation: 'publish', params: { Subject: n.subject }, ok: true, error: null }, ctx);
+      },
+    },
+    clock: o.clock,
+    guardrails: GUARDRAIL_DEFAULTS,
+    simulated: true,
+  };
+  const sns = {
+    publish: async (topicArn: string, subject: string) => {
+      o.onAccountCall({ service: 'sns', operation: 'publish', params: { TopicArn: topicArn, Subject: subject }, ok: true, error: null }, taskCtx.getStore() ?? null);
+      return { messageId: `simulated-${Date.now().toString(36)}` };
+    },
+  };
+  const { DynamoExceptionStore } = await import('../../../workflows/approval/exception-store');
+  const { approvalTaskHandlers } = await import('../../../workflows/approval/tasks');
+  const { escalateTaskHandlers } = await import('../../../workflows/escalate/tasks');
+  const { bindTasks } = await import('../../../workflows/common/task-runtime');
+  const { QUARANTINE_TASKS } = await import('../../../workflows/quarantine/tasks');
+  const { RESTORE_TASKS } = await import('../../../workflows/restore/tasks');
+  const handlers: Record<string, LocalLambdaHandler> = {
+    ...approvalTaskHandlers({ store: callbackStore, slack: o.slack, exceptions: new DynamoExceptionStore(doc, tableOf(TABLES.exceptions.env)), approvers, audit, clock: o.clock }),
+    ...escalateTaskHandlers({ store: callbackStore, slack: o.slack, sns, audit, clock: o.clock }),
+    ...bindTasks(QUARANTINE_TASKS, workflowDeps as never),
+    ...bindTasks(RESTORE_TASKS, workflowDeps as never),
+  };
+  const lambdaHandlers: Record<string, LocalLambdaHandler> = {};
+  for (const [k, h] of Object.entries(handlers)) {
+    lambdaHandlers[k] = (payload, ctx) => {
+      o.onTaskState(ctx);
+      return taskCtx.run(ctx, () => trackPromise(o, h(payload, ctx)));
+    };
+  }
+
+  // service integrations: the simulated account for aws-sdk:iam/lambda, dynalite, the bus, nested workflows
+  const { LocalRunner } = await import('../../../workflows/local/runner');
+  const { SimulatedAwsError } = await import('../../../workflows/local/simulated-account');
+  const integrations: Record<string, LocalIntegrationHandler> = {};
+  for (const op of o.account.supportedOperations()) {
+    const [service, operation] = op.split(':') as [string, string];
+    integrations[`aws-sdk:${op}`] = async (params, ctx) => {
+      o.onTaskState(ctx);
+      const p = (params ?? {}) as Record<string, unknown>;
+      try {
+        const out = await o.account.call(service, operation, p);
+        if (!/^(get|list)/.test(operation)) o.onAccountCall({ service, operation, params: p, ok: true, error: null }, ctx);
+        return out;
+      } catch (err) {
+        o.onAccountCall({ service, operation, params: p, ok: false, error: (err as Error).name }, ctx);
+        if (err instanceof SimulatedAwsError) throw Object.assign(new Error(err.message), { name: err.stepFunctionsError });
+        throw err;
+      }
+    };
+  }
+  const startExecution: LocalIntegrationHandler = (params, ctx) => {
+    o.onTaskState(ctx);
+    const p = (params ?? {}) as { StateMachineArn?: string; Input?: unknown };
+    const logicalId = String(p.StateMachineArn ?? '').split(':').pop() ?? '';
+    const input = typeof p.Input === 'string' ? JSON.parse(p.Input) : p.Input;
+    const { executionArn } = o.startWorkflow(logicalId, input);
+    return { ExecutionArn: executionArn, StartDate: new Date(o.clock.nowMs()).toISOString() };
+  };
+  integrations['states:startExecution'] = startExecution;
+  integrations['aws-sdk:sfn:startExecution'] = startExecution;
+  integrations['events:putEvents'] = (params, ctx) => {
+    o.onTaskState(ctx);
+    const entries = ((params as { Entries?: PutEntry[] })?.Entries ?? []) as PutEntry[];
+    const ids = o.putOnBus(entries);
+    return { FailedEntryCount: 0, Entries: ids.map((EventId) => ({ EventId })) };
+  };
+  integrations['sns:publish'] = (params, ctx) => {
+    o.onTaskState(ctx);
+    o.onAccountCall({ service: 'sns', operation: 'publish', params: (params ?? {}) as Record<string, unknown>, ok: true, error: null }, ctx);
+    return { MessageId: `simulated-${ctx.stateName}` };
+  };
+  for (const [op, cmd] of [['putItem', 'PutItemCommand'], ['getItem', 'GetItemCommand'], ['updateItem', 'UpdateItemCommand'], ['deleteItem', 'DeleteItemCommand']] as const) {
+    integrations[`dynamodb:${op}`] = async (params, ctx) => {
+      o.onTaskState(ctx);
+      const ddb = await import('@aws-sdk/client-dynamodb');
+      const Command = ddb[cmd] as unknown as new (i: unknown) => never;
+      return dynamo.client.send(new Command(params));
+    };
+  }
+  const runner = new LocalRunner({ template: o.template as never, lambdaHandlers, integrations, account: o.account, clock: o.clock, tokens: o.tokens });
+
+  // ---- clicks: signed Slack requests into the interactivity core ---------------------------------------
+  const buttonIds: Record<string, string> = {
+    approve: slackMod.messages.ACTIONS.approve,
+    deny: slackMod.messages.ACTIONS.deny,
+    reviewing: slackMod.messages.ACTIONS.review,
+    acknowledge: slackMod.messages.ACTIONS.ack,
+    looking: slackMod.messages.ACTIONS.looking,
+  };
+  let clickSeq = 0;
+  const click: Environment['click'] = async (user, fn, button) => {
+    const found = o.slack.findButton(fn, buttonIds[button]!);
+    if (!found) return { found: false, accepted: false, reply: 'no message with that button', channel: null };
+    clickSeq += 1;
+    const responseUrl = `https://hooks.slack.com/actions/SIMULATED/${clickSeq}`;
+    const payload = {
+      type: 'block_actions',
+      user: { id: user },
+      team: { id: 'T0SIMULATED' },
+      response_url: responseUrl,
+      container: { channel_id: found.message.channel, message_ts: found.message.ts },
+      actions: [{ action_id: found.actionId, value: found.value }],
+    };
+    const raw = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const ts = String(Math.floor(o.clock.nowMs() / 1000));
+    const signature = slackMod.signature.computeSlackSignature(o.slackSigningSecret, ts, Buffer.from(raw));
+    const { outcome } = await slackMod.interactivity.handleInteraction(
+      { headers: { 'x-slack-request-timestamp': ts, 'x-slack-signature': signature, 'content-type': 'application/x-www-form-urlencoded' }, body: raw, isBase64Encoded: false, requestContext: { http: { method: 'POST' } } },
+      { secrets, store: callbackStore, callbacks: taskCallback, slack: o.slack, approvers, audit, clock: o.clock },
+    );
+    const accepted = outcome.kind === 'decided' || outcome.kind === 'heartbeat';
+    const reply = (o.slack.replies.get(responseUrl) ?? []).join(' ') || outcome.kind;
+    return { found: true, accepted, reply, channel: found.message.channel };
+  };
+
+  // ---- restore: a responder starts the template's restore state machine for the incident -----------------
+  const startRestore: Environment['startRestore'] = async (fn, incidentId, by) => {
+    const sm = runner.stateMachineNames().find((m) => `${m.path ?? ''}/${m.logicalId}`.toLowerCase().includes('restore'));
+    if (!sm) throw new SimulationSetupError(`the template has no restore state machine, so ${fn} cannot be restored`);
+    o.startWorkflow(sm.logicalId, { incidentId, requestedBy: by, reason: `restore requested by ${by} in the simulation` });
+  };
+
+  return {
+    runner,
+    busName,
+    policyVersion: policy.policyVersion,
+    standIns,
+    functionInvoker,
+    invokeTemplateFunction,
+    click,
+    startRestore,
+    agentStats: () => ({ emitted: [...cores.values()].reduce((n, c) => n + c.stats.eventsSent + c.stats.eventsLogged, 0) }),
+    idle,
+    close,
+  };
+}
+
+function trackPromise<T>(o: EnvironmentOptions, v: T | Promise<T>): T | Promise<T> {
+  if (v && typeof (v as Promise<T>).then === 'function') o.track(v as Promise<T>);
+  return v;
+}
+
+/** A Lambda context as the runtime passes it (what withWarden and Powertools read). */
+function lambdaContext(fn: string, account: string, region: string, requestId: string): Record<string, unknown> {
+  return {
+    functionName: fn,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:${account}:function:${fn}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${fn}`,
+    logStreamName: 'simulated',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 30_000,
+  };
+}
+
+/** Tables the scenario's DynamoDB calls name: created in the functions' dynalite with key `pk` (string). */
+function appTables(s: Scenario): string[] {
+  const out = new Set<string>();
+  for (const st of s.timeline) {
+    if (!('invoke' in st)) continue;
+    for (const c of st.calls) if ('aws' in c && c.aws.startsWith('dynamodb:') && typeof c.params.TableName === 'string') out.add(c.params.TableName);
+  }
+  return [...out];
+}
+
+function busNameOf(template: { Resources?: Record<string, unknown> }): string {
+  for (const r of Object.values(template.Resources ?? {})) {
+    const res = r as { Type?: string; Properties?: { Name?: unknown } };
+    if (res.Type === 'AWS::Events::EventBus' && typeof res.Properties?.Name === 'string') return res.Properties.Name;
+  }
+  throw new SimulationSetupError('the synthesized template has no named event bus');
+}
+
+/** Loads a user's handler module: "file.ts" (export `handler`) or "file.ts#exportName", relative to the scenario. */
+async function loadHandler(baseDir: string, spec: string): Promise<(event: unknown, context: unknown) => Promise<unknown>> {
+  const [file, name = 'handler'] = spec.split('#') as [string, string?];
+  const path = isAbsolute(file) ? file : resolve(baseDir, file);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(path)) as Record<string, unknown>;
+  } catch (err) {
+    throw new SimulationSetupError(`cannot load handler ${spec} (${path}): ${(err as Error).message}`, { cause: err });
+  }
+  const fn = mod[name] ?? (mod.default as Record<string, unknown> | undefined)?.[name];
+  if (typeof fn !== 'function') throw new SimulationSetupError(`handler ${spec}: ${path} exports no function "${name}"`);
+  return fn as (event: unknown, context: unknown) => Promise<unknown>;
+}
+
+export type { LocalDynamo };
