@@ -1,10 +1,11 @@
-import { DistributionError } from './errors';
+import type { WardenPolicy } from '../policy/compile';
 import type { BundleLoader } from './policy-source';
 
 /**
- * The loader the CLI uses to check a bundle before publishing and to report what agents would
- * load: engine/policy's bundle reader.
+ * The loader the CLI, the agent and the engine use: engine/policy's verified bundle reader
+ * (format check, canonical rebuild, hash check), loaded lazily so `warden --help` stays fast.
  */
-export async function defaultBundleLoader(): Promise<BundleLoader> {
-  throw new DistributionError('the policy bundle reader (engine/policy) is not available in this build yet');
+export async function defaultBundleLoader(): Promise<BundleLoader<WardenPolicy>> {
+  const { readBundle } = await import('../policy/bundle');
+  return (text) => readBundle(text);
 }

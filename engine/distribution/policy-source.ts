@@ -13,7 +13,7 @@ import { CONTROL_KEY, POINTER_KEY, type PolicyStore } from './store';
  */
 
 /** Turns bundle text (what `warden rules bundle` writes) into a policy; throws when it cannot. */
-export type BundleLoader = (text: string, where: string) => CompiledPolicy;
+export type BundleLoader<P extends CompiledPolicy = CompiledPolicy> = (text: string, where: string) => P;
 
 export interface Clock { now(): number }
 
@@ -32,9 +32,9 @@ export type PolicySourceEvent =
   | { type: 'rejected'; what: 'pointer' | 'bundle' | 'control'; reason: RejectReason; message: string; keptVersion: string | null; policyVersion?: string }
   | { type: 'kill-switch'; engaged: boolean; reason: string; sequence: number | null; updatedBy: string | null };
 
-export interface PolicySnapshot {
+export interface PolicySnapshot<P extends CompiledPolicy = CompiledPolicy> {
   /** the policy to decide with; its `modeFor` answers `monitor` while the kill switch is engaged. */
-  readonly policy: CompiledPolicy;
+  readonly policy: P;
   readonly policyVersion: string;
   /** pointer sequence it came from; null for the packaged initial policy. */
   readonly sequence: number | null;
@@ -50,30 +50,30 @@ export interface RefreshOutcome {
   problems: Array<Extract<PolicySourceEvent, { type: 'rejected' }>>;
 }
 
-export interface PolicySourceOptions {
+export interface PolicySourceOptions<P extends CompiledPolicy = CompiledPolicy> {
   store: PolicyStore;
   /** trusted public keys (PEM / base64 DER / KeyObject, several during a rotation) or a ready verifier. */
   publicKey?: Parameters<typeof createVerifier>[0];
   verifier?: Verifier;
-  loadBundle: BundleLoader;
+  loadBundle: BundleLoader<P>;
   /** background refresh interval; default 60 000 ms; 0 disables the timer (refresh on use still applies). */
   refreshMs?: number;
   clock?: Clock;
   onEvent?: (event: PolicySourceEvent) => void;
   /** policy packaged with the deployment: used until the store answers, and if it never does. */
-  initial?: CompiledPolicy;
+  initial?: P;
   /** when `current()` finds the policy older than refreshMs, start a refresh in the background (Lambda freezes timers). Default true. */
   refreshOnUse?: boolean;
   timers?: { setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (handle: unknown) => void };
 }
 
-export interface PolicySource {
+export interface PolicySource<P extends CompiledPolicy = CompiledPolicy> {
   /** first load; resolves with the policy in force, rejects with PolicyUnavailableError when there is none. */
-  start(): Promise<PolicySnapshot>;
+  start(): Promise<PolicySnapshot<P>>;
   /** the policy to decide with now: take it once per decision (or batch) and decide with that object. */
-  current(): CompiledPolicy;
+  current(): P;
   /** the whole state, consistent: policy, version, kill switch. Throws PolicyUnavailableError when none. */
-  snapshot(): PolicySnapshot;
+  snapshot(): PolicySnapshot<P>;
   readonly version: string | null;
   readonly killSwitch: KillSwitch;
   /** one refresh now (joins a refresh already running). */
@@ -102,16 +102,15 @@ function classify(err: unknown, what: 'pointer' | 'bundle' | 'control', policyVe
   return new Rejected(what, 'corrupt', message, policyVersion);
 }
 
-/** The policy as agents see it while the kill switch is engaged: same decisions, never blocking. */
-function monitorOnly(policy: CompiledPolicy): CompiledPolicy {
-  return {
-    policyVersion: policy.policyVersion,
-    modeFor: (): Mode => 'monitor',
-    decide: (fn, access, now) => policy.decide(fn, access, now),
-  };
+/**
+ * The policy as agents see it while the kill switch is engaged: same decisions and version, every
+ * function in monitor mode. Everything else the policy object offers stays reachable (prototype).
+ */
+function monitorOnly<P extends CompiledPolicy>(policy: P): P {
+  return Object.create(policy, { modeFor: { value: (): Mode => 'monitor', enumerable: false } }) as P;
 }
 
-export function createPolicySource(options: PolicySourceOptions): PolicySource {
+export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(options: PolicySourceOptions<P>): PolicySource<P> {
   const verifier = options.verifier ?? (options.publicKey !== undefined ? createVerifier(options.publicKey) : undefined);
   if (!verifier) throw new DistributionError('createPolicySource needs `publicKey` (the trusted public key PEM) or `verifier`: bundles are never used unverified');
   const { store, loadBundle } = options;
@@ -122,7 +121,7 @@ export function createPolicySource(options: PolicySourceOptions): PolicySource {
   const refreshOnUse = options.refreshOnUse ?? true;
 
   // All mutable state: `state` is replaced whole, never edited, so a reader sees one consistent version.
-  interface State { base: CompiledPolicy; effective: CompiledPolicy; sequence: number | null; from: 'store' | 'initial'; loadedAt: number; killSwitch: KillSwitch }
+  interface State { base: P; effective: P; sequence: number | null; from: 'store' | 'initial'; loadedAt: number; killSwitch: KillSwitch }
   let state: State | undefined;
   let pointerSeq = 0;
   let controlSeq = 0;
@@ -141,7 +140,7 @@ export function createPolicySource(options: PolicySourceOptions): PolicySource {
     }
   };
 
-  const install = (base: CompiledPolicy, sequence: number | null, from: 'store' | 'initial'): void => {
+  const install = (base: P, sequence: number | null, from: 'store' | 'initial'): void => {
     state = { base, effective: killSwitch.engaged ? monitorOnly(base) : base, sequence, from, loadedAt: clock.now(), killSwitch };
   };
 
@@ -170,7 +169,7 @@ export function createPolicySource(options: PolicySourceOptions): PolicySource {
     return pointer;
   }
 
-  async function loadFromPointer(pointer: Pointer): Promise<CompiledPolicy> {
+  async function loadFromPointer(pointer: Pointer): Promise<P> {
     const v = pointer.policyVersion;
     const bundleWhere = `${store.url}/${pointer.bundle}`;
     let bundleObj, sigObj;
@@ -192,7 +191,7 @@ export function createPolicySource(options: PolicySourceOptions): PolicySource {
     } catch (err) {
       throw classify(err, 'bundle', v);
     }
-    let policy: CompiledPolicy;
+    let policy: P;
     try {
       policy = loadBundle(new TextDecoder('utf-8', { fatal: true }).decode(bundleObj.body), bundleWhere);
     } catch (err) {
@@ -242,7 +241,7 @@ export function createPolicySource(options: PolicySourceOptions): PolicySource {
         } else {
           const key = `${pointer.sequence}|${pointer.policyVersion}|${pointer.sha256}`;
           if (knownBad?.key === key) throw knownBad.rejected;
-          let policy: CompiledPolicy;
+          let policy: P;
           try {
             policy = await loadFromPointer(pointer);
           } catch (err) {
@@ -283,7 +282,7 @@ export function createPolicySource(options: PolicySourceOptions): PolicySource {
     (timer as { unref?: () => void } | undefined)?.unref?.();
   }
 
-  function snapshot(): PolicySnapshot {
+  function snapshot(): PolicySnapshot<P> {
     const s = state;
     if (!s) {
       throw new PolicyUnavailableError(`no verified policy is loaded from ${store.url} and no packaged policy was given: decide deny until one loads (see the "rejected" events for why)`);

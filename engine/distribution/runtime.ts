@@ -43,17 +43,17 @@ export function trustedKeysFromEnv(env: DistributionEnv): string {
   throw new ConfigError('WARDEN_POLICY_STORE is set but no trusted key is: set WARDEN_POLICY_PUBLIC_KEY (PEM) or WARDEN_POLICY_PUBLIC_KEY_FILE; bundles are never loaded unverified');
 }
 
-export interface SourceFromEnvOptions {
-  loadBundle: BundleLoader;
+export interface SourceFromEnvOptions<P extends CompiledPolicy = CompiledPolicy> {
+  loadBundle: BundleLoader<P>;
   /** the packaged bundle (e.g. /opt/warden/policy.json), enforced until the store answers. */
-  initial?: CompiledPolicy;
+  initial?: P;
   onEvent?: (event: PolicySourceEvent) => void;
   clock?: Clock;
   region?: string;
   s3Client?: unknown;
 }
 
-export async function policySourceFromEnv(env: Record<string, string | undefined>, options: SourceFromEnvOptions): Promise<PolicySource | undefined> {
+export async function policySourceFromEnv<P extends CompiledPolicy = CompiledPolicy>(env: Record<string, string | undefined>, options: SourceFromEnvOptions<P>): Promise<PolicySource<P> | undefined> {
   const parsed = parseDistributionEnv(env);
   if (!parsed.WARDEN_POLICY_STORE) return undefined;
   const verifier = createVerifier(trustedKeysFromEnv(parsed));
