@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Aws, CfnOutput, Duration, Tags, Validations } from 'aws-cdk-lib';
+import { buildSync } from 'esbuild';
+import { Annotations, Aws, CfnOutput, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -13,14 +16,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE } from '../engine/events/access-event';
+import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE, type Mode } from '../engine/events/access-event';
 import { DECISION_EVENT_DETAIL_TYPE, DECISION_EVENT_SOURCE, type ResponseAction } from '../engine/events/decision-event';
 import { TABLES, type TableName } from '../engine/audit/tables';
 import { buildRulesLayerAsset } from './rules-bundle';
-import { resolveWardenProps, type ResolvedWardenProps, type WardenProps } from './warden-props';
+import { resolveWardenProps, WardenPropsError, type ResolvedWardenProps, type WardenProps } from './warden-props';
 
 export type { WardenProps, WardenSlackProps, WardenTargetProps, WardenEngineProps } from './warden-props';
-export { WardenPropsError } from './warden-props';
+export { WardenPropsError };
 
 /** Repository root: entry files of the Lambdas are resolved from here. */
 export const REPO_ROOT = resolve(__dirname, '..');
@@ -36,6 +39,14 @@ export const ENGINE_ENV = {
 
 /** Where the rules layer puts the compiled bundle inside a function. */
 export const RULES_BUNDLE_PATH = '/opt/warden/policy.json';
+
+/** Where the agent layer puts the agent: `NODE_OPTIONS=--require warden/agent/register` finds it on NODE_PATH. */
+export const AGENT_REQUIRE = 'warden/agent/register';
+
+export interface ProtectOptions {
+  /** overrides the mode the rules set for this function */
+  readonly mode?: Mode;
+}
 
 /** A target with its dead-letter queue and the alarm on that queue. */
 export interface WardenTarget {
@@ -65,6 +76,7 @@ export class Warden extends Construct {
   readonly slackBotToken: secretsmanager.ISecret;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly deadLetterQueues: Record<string, sqs.Queue> = {};
+  private agentLayerVersion?: lambda.LayerVersion;
 
   constructor(scope: Construct, id: string, props: WardenProps) {
     super(scope, id);
@@ -152,6 +164,71 @@ export class Warden extends Construct {
     new CfnOutput(this, 'RulesLayerArn', { value: this.rulesLayer.layerVersionArn, description: 'layer holding the compiled rules at /opt/warden/policy.json' });
     new CfnOutput(this, 'PolicyVersion', { value: bundle.policyVersion, description: 'version of the rules compiled into this deployment' });
     this.acknowledgeFindings();
+  }
+
+  /**
+   * The agent as a Lambda layer: one self-contained bundle of engine/agent/register.ts at
+   * /opt/nodejs/node_modules/warden/dist/agent-register.js, built with esbuild at synth.
+   */
+  get agentLayer(): lambda.LayerVersion {
+    if (this.agentLayerVersion) return this.agentLayerVersion;
+    const dir = mkdtempSync(join(tmpdir(), 'warden-agent-layer-'));
+    const pkg = join(dir, 'nodejs', 'node_modules', 'warden');
+    mkdirSync(join(pkg, 'dist'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'warden', private: true, exports: { './agent/register': './dist/agent-register.js' } }));
+    if (Stack.of(this).bundlingRequired) {
+      buildSync({
+        entryPoints: [join(REPO_ROOT, 'engine/agent/register.ts')],
+        outfile: join(pkg, 'dist', 'agent-register.js'),
+        bundle: true,
+        platform: 'node',
+        target: 'node22',
+        format: 'cjs',
+        minify: true,
+        logLevel: 'error',
+      });
+    }
+    this.agentLayerVersion = new lambda.LayerVersion(this, 'AgentLayer', {
+      code: lambda.Code.fromAsset(dir),
+      compatibleRuntimes: [lambda.Runtime.NODEJS_20_X, lambda.Runtime.NODEJS_22_X],
+      description: 'Warden agent: NODE_OPTIONS=--require warden/agent/register',
+    });
+    new CfnOutput(this, 'AgentLayerArn', { value: this.agentLayerVersion.layerVersionArn, description: 'the Warden agent layer (add with the rules layer)' });
+    return this.agentLayerVersion;
+  }
+
+  /**
+   * Puts a function under Warden: adds the agent and rules layers, loads the agent before the
+   * handler (`NODE_OPTIONS`), tags the function and its role with the protected tag (the bus
+   * accepts agent events only from tagged principals; quarantine may act only on tagged
+   * resources) and lets the role publish `warden.agent` events. Replaces NODE_OPTIONS.
+   */
+  protect(fn: lambda.Function, opts: ProtectOptions = {}): void {
+    if (fn.node.path === this.node.path || fn.node.path.startsWith(`${this.node.path}/`)) {
+      throw new WardenPropsError(`protect(${fn.node.path}): Warden's own functions cannot be protected by Warden (its workflows must never act on Warden itself)`);
+    }
+    if (fn.runtime.family !== lambda.RuntimeFamily.NODEJS) {
+      throw new WardenPropsError(`protect(${fn.node.path}): the Warden agent runs on Node.js functions only, this one uses ${fn.runtime.name}`);
+    }
+    const { key, value } = this.props.protectedTag;
+    fn.addLayers(this.agentLayer, this.rulesLayer);
+    fn.addEnvironment('NODE_OPTIONS', `--require ${AGENT_REQUIRE}`);
+    fn.addEnvironment('WARDEN_POLICY', RULES_BUNDLE_PATH);
+    fn.addEnvironment('WARDEN_EVENT_BUS', this.bus.eventBusArn);
+    if (opts.mode) fn.addEnvironment('WARDEN_MODE', opts.mode);
+    Tags.of(fn).add(key, value);
+    const role = fn.role;
+    if (role instanceof iam.Role) Tags.of(role).add(key, value);
+    else {
+      Annotations.of(fn).addWarningV2('warden:protect-untagged-role', `tag the role of ${fn.node.path} with ${key}=${value}: the Warden bus rejects agent events from untagged principals`);
+    }
+    role?.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': ACCESS_EVENT_SOURCE } },
+      }),
+    );
   }
 
   // ---- building blocks ----------------------------------------------------------------------------

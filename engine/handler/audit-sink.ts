@@ -1,5 +1,5 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DecisionEventDetail } from '../events/decision-event';
+import type { Decision, DecisionEventDetail } from '../events/decision-event';
 import type { AuditSink } from './core';
 
 /**
@@ -30,11 +30,40 @@ export function decisionAuditItem(d: DecisionEventDetail): Record<string, unknow
   };
 }
 
-/** Writes decision audit records with PutItem; an error propagates (the invocation is retried). */
+const RAW_LIMIT = 8 * 1024;
+
+/** The audit record of an event that could not be parsed: pk `INVALID`, the error and the clipped raw input. */
+export function invalidAuditItem(d: Decision, raw: unknown, time: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = JSON.stringify(raw) ?? String(raw);
+  } catch {
+    text = String(raw);
+  }
+  return {
+    pk: 'INVALID',
+    sk: `${time}#invalid#${d.id ?? 'no-id'}`,
+    type: 'invalid-event',
+    eventId: d.id,
+    time,
+    verdict: d.verdict,
+    rule: d.rule,
+    severity: d.severity,
+    response: d.response,
+    policyVersion: d.policyVersion,
+    error: d.error ?? 'invalid event',
+    raw: text.length > RAW_LIMIT ? `${text.slice(0, RAW_LIMIT)}…` : text,
+  };
+}
+
+/** Writes audit records with PutItem; an error propagates (the invocation is retried). */
 export function dynamoAuditSink(doc: Pick<DynamoDBDocumentClient, 'send'>, tableName: string): AuditSink {
   return {
     async recordDecision(d) {
       await doc.send(new PutCommand({ TableName: tableName, Item: decisionAuditItem(d) }));
+    },
+    async recordInvalid(d, raw, time) {
+      await doc.send(new PutCommand({ TableName: tableName, Item: invalidAuditItem(d, raw, time) }));
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { DecisionEventDetail } from '../events/decision-event';
+import type { Decision, DecisionEventDetail } from '../events/decision-event';
+import type { Evaluation } from '../evaluate/evaluate';
 import { findException, type ExceptionSource } from './exceptions';
 import { EngineHandlerError } from './errors';
 import type { DecisionPublisher } from './publisher';
@@ -9,11 +10,17 @@ import type { DecisionPublisher } from './publisher';
  * publish them as `Policy Decision` events. Everything it touches is a port in `deps`.
  */
 
-/** Decides one raw access event (the `detail` of an "Access Observed" event). Must fail closed: a bad event is a deny with `error`. */
-export type Evaluate = (rawAccessEvent: unknown, now: number) => Promise<DecisionEventDetail> | DecisionEventDetail;
+/**
+ * Decides one raw access event (the `detail` of an "Access Observed" event): engine/evaluate's
+ * evaluateEvent bound to the loaded policy. Fails closed: a bad event is a deny with `error` and
+ * no `detail` (there is no function or access to act on).
+ */
+export type Evaluate = (rawAccessEvent: unknown, now: number) => Promise<Evaluation> | Evaluation;
 
 export interface AuditSink {
   recordDecision(decision: DecisionEventDetail): Promise<void>;
+  /** an event that could not be parsed: audited with the error and the raw input (clipped) */
+  recordInvalid(decision: Decision, raw: unknown, time: string): Promise<void>;
 }
 
 export interface EngineLogger {
@@ -38,7 +45,10 @@ export interface EngineDeps {
 }
 
 export interface EngineResult {
+  /** the decisions published (one per valid event) */
   decisions: DecisionEventDetail[];
+  /** events that could not be parsed: decided deny with an error, audited, not published */
+  invalid: Decision[];
   counts: Record<'allow' | 'deny' | 'unlisted' | 'invalid' | 'excepted', number>;
 }
 
@@ -78,28 +88,33 @@ export async function processAccessEvents(rawEvents: unknown[], deps: EngineDeps
   const log = deps.log ?? silentLog;
   const counts: EngineResult['counts'] = { allow: 0, deny: 0, unlisted: 0, invalid: 0, excepted: 0 };
   const decisions: DecisionEventDetail[] = [];
+  const invalid: { decision: Decision; raw: unknown; time: string }[] = [];
   for (const raw of rawEvents) {
     const now = deps.now();
-    let decided: DecisionEventDetail;
+    let evaluation: Evaluation;
     try {
-      decided = await deps.evaluate(raw, now);
+      evaluation = await deps.evaluate(raw, now);
     } catch (err) {
       // evaluate is meant never to throw; if it does, fail the invocation so it is retried, then parked in the DLQ
       throw new EngineHandlerError(`evaluating an access event threw (${(err as Error)?.message ?? String(err)}); the event will be retried`, { cause: err });
     }
-    const { decision, excepted } = await applyException(decided, deps, now);
-    if (decision.error) {
+    if (!evaluation.detail) {
       counts.invalid++;
-      log.warn('invalid access event decided deny', { eventId: decision.eventId, error: decision.error });
+      counts[evaluation.decision.verdict]++;
+      log.warn('invalid access event decided deny', { id: evaluation.decision.id, error: evaluation.decision.error });
+      invalid.push({ decision: evaluation.decision, raw, time: new Date(now).toISOString() });
+      continue;
     }
+    const { decision, excepted } = await applyException(evaluation.detail, deps, now);
     if (excepted) counts.excepted++;
     counts[decision.verdict]++;
     decisions.push(decision);
   }
   // audit first: a decision that was published must be in the audit trail
+  for (const x of invalid) await deps.audit.recordInvalid(x.decision, x.raw, x.time);
   for (const d of decisions) await deps.audit.recordDecision(d);
   await deps.publisher.publish(decisions);
   for (const [k, v] of Object.entries(counts)) if (v > 0) deps.metrics?.count(`Decisions_${k}`, v);
   log.info('decided access events', { count: decisions.length, ...counts });
-  return { decisions, counts };
+  return { decisions, invalid: invalid.map((x) => x.decision), counts };
 }

@@ -1,4 +1,4 @@
-import type { DecisionEventDetail } from '../../engine/events/decision-event';
+import type { Decision, DecisionEventDetail } from '../../engine/events/decision-event';
 import { processAccessEvents, type EngineDeps } from '../../engine/handler/core';
 import { EngineHandlerError } from '../../engine/handler/errors';
 import { exceptionCovers, findException, type ExceptionRecord } from '../../engine/handler/exceptions';
@@ -38,14 +38,18 @@ function exception(over: Partial<ExceptionRecord> = {}): ExceptionRecord {
   };
 }
 
-function harness(decide: (raw: unknown) => DecisionEventDetail, records: ExceptionRecord[] | Error = []) {
+function harness(decide: (raw: unknown) => DecisionEventDetail | Decision, records: ExceptionRecord[] | Error = []) {
   const audited: DecisionEventDetail[] = [];
+  const auditedInvalid: Decision[] = [];
   const published: DecisionEventDetail[][] = [];
   const order: string[] = [];
   const metrics: Record<string, number> = {};
   let lookups = 0;
   const deps: EngineDeps = {
-    evaluate: (raw) => decide(raw),
+    evaluate: (raw) => {
+      const d = decide(raw);
+      return 'decisionId' in d ? { decision: { id: d.id, verdict: d.verdict, rule: d.rule, severity: d.severity, response: d.response, policyVersion: d.policyVersion }, detail: d } : { decision: d };
+    },
     exceptions: {
       async forFunction() {
         lookups++;
@@ -53,12 +57,15 @@ function harness(decide: (raw: unknown) => DecisionEventDetail, records: Excepti
         return records;
       },
     },
-    audit: { async recordDecision(d) { order.push('audit'); audited.push(d); } },
+    audit: {
+      async recordDecision(d) { order.push('audit'); audited.push(d); },
+      async recordInvalid(d) { order.push('audit-invalid'); auditedInvalid.push(d); },
+    },
     publisher: { async publish(ds) { order.push('publish'); published.push(ds); } },
     now: () => NOW,
     metrics: { count: (n, v = 1) => void (metrics[n] = (metrics[n] ?? 0) + v) },
   };
-  return { deps, audited, published, order, metrics, lookups: () => lookups };
+  return { deps, audited, auditedInvalid, published, order, metrics, lookups: () => lookups };
 }
 
 describe('processAccessEvents', () => {
@@ -99,10 +106,14 @@ describe('processAccessEvents', () => {
     expect(h.metrics.ExceptionLookupFailed).toBe(1);
   });
 
-  it('counts invalid events (decided deny with an error by the evaluator)', async () => {
-    const h = harness(() => decision({ verdict: 'deny', error: 'access: Required', response: 'escalate' }));
-    const r = await processAccessEvents(['garbage'], h.deps);
-    expect(r.counts).toMatchObject({ invalid: 1, deny: 1 });
+  it('audits invalid events (deny with an error, no detail) and publishes only the valid ones', async () => {
+    const invalid: Decision = { id: null, verdict: 'deny', rule: 'warden:invalid-event', severity: 'high', response: 'escalate', policyVersion: 'sha256:abc', error: 'access: Required' };
+    const h = harness((raw) => (raw === 'garbage' ? invalid : decision({ verdict: 'allow', rule: 'ok', response: 'none' })));
+    const r = await processAccessEvents(['garbage', {}], h.deps);
+    expect(r.counts).toMatchObject({ invalid: 1, deny: 1, allow: 1 });
+    expect(r.invalid).toEqual([invalid]);
+    expect(h.auditedInvalid).toEqual([invalid]);
+    expect(h.published).toEqual([[expect.objectContaining({ verdict: 'allow' })]]);
   });
 
   it('throws (so the event is retried) when the evaluator throws, publishing nothing', async () => {
@@ -115,7 +126,7 @@ describe('processAccessEvents', () => {
 
   it('propagates an audit failure before publishing', async () => {
     const h = harness(() => decision());
-    h.deps.audit = { recordDecision: async () => { throw new Error('throttled'); } };
+    h.deps.audit = { recordDecision: async () => { throw new Error('throttled'); }, recordInvalid: async () => {} };
     await expect(processAccessEvents([{}], h.deps)).rejects.toThrow('throttled');
     expect(h.published).toEqual([]);
   });

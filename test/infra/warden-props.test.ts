@@ -40,6 +40,9 @@ describe('Warden props: defaults', () => {
 describe('Warden props: each invalid combination fails at synth with a helpful message', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'warden-props-')), 'global.yaml');
   writeFileSync(file, 'allow: []\n');
+  const emptyDir = mkdtempSync(join(tmpdir(), 'warden-empty-rules-'));
+  const badDir = mkdtempSync(join(tmpdir(), 'warden-bad-rules-'));
+  writeFileSync(join(badDir, 'global.yaml'), 'allow:\n  - host: api.example.com\n    colour: red\n');
   const stack = new Stack(new App(), 'Secrets');
   const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'S', SECRET_ARN);
 
@@ -47,6 +50,8 @@ describe('Warden props: each invalid combination fails at synth with a helpful m
     ['no rules path', { rules: '' }, /"rules" must be the path of your rules directory/],
     ['rules directory missing', { rules: '/nonexistent/warden-rules' }, /rules directory \/nonexistent\/warden-rules does not exist/],
     ['rules is a file', { rules: file }, /rules must be a directory, but .* is a file/],
+    ['rules directory without rules', { rules: emptyDir }, /no rules found in .*: expected global.yaml and\/or functions/],
+    ['rules that do not compile', { rules: badDir }, /the rules in .* do not compile \(run `warden rules lint/],
     ['signing secret given twice', { slack: { signingSecret: secret, signingSecretArn: SECRET_ARN } }, /slack.signingSecret or slack.signingSecretArn, not both/],
     ['bot token given twice', { slack: { botToken: secret, botTokenArn: SECRET_ARN } }, /slack.botToken or slack.botTokenArn, not both/],
     ['secret ARN malformed', { slack: { botTokenArn: 'arn:aws:ssm:us-east-1:123456789012:parameter/x' } }, /must be a Secrets Manager secret ARN/],

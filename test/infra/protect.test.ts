@@ -1,0 +1,70 @@
+/**
+ * `Warden.protect(fn)`: one small in-process synth (bundling skipped) of a stack holding Warden
+ * and one user function.
+ */
+import { resolve } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
+import { Warden, WardenPropsError } from '../../infra/warden';
+
+const RULES = resolve(__dirname, '../../rules');
+
+describe('Warden.protect', () => {
+  let template: Template;
+  let warden: Warden;
+  let stack: Stack;
+
+  beforeAll(() => {
+    const app = new App({ context: { [BUNDLING_STACKS]: [] } });
+    stack = new Stack(app, 'Protected');
+    warden = new Warden(stack, 'Warden', { rules: RULES });
+    const fn = new lambda.Function(stack, 'OrdersApi', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({ ok: true });'),
+    });
+    warden.protect(fn, { mode: 'block' });
+    template = Template.fromStack(stack);
+  });
+
+  it('adds the agent and rules layers and loads the agent first', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const props = Object.entries(fns).find(([id]) => id.startsWith('OrdersApi'))![1].Properties;
+    expect(props.Layers).toHaveLength(2);
+    expect(props.Environment.Variables).toMatchObject({
+      NODE_OPTIONS: '--require warden/agent/register',
+      WARDEN_POLICY: '/opt/warden/policy.json',
+      WARDEN_MODE: 'block',
+      WARDEN_EVENT_BUS: { 'Fn::GetAtt': [expect.stringMatching(/^WardenBus/), 'Arn'] },
+    });
+  });
+
+  it('tags the function and its role with the protected tag', () => {
+    const tagged = template.findResources('AWS::Lambda::Function', { Properties: { Tags: Match.arrayWith([{ Key: 'warden:protected', Value: 'true' }]) } });
+    expect(Object.keys(tagged)).toEqual([expect.stringMatching(/^OrdersApi/)]);
+    const roles = template.findResources('AWS::IAM::Role', { Properties: { Tags: Match.arrayWith([{ Key: 'warden:protected', Value: 'true' }]) } });
+    expect(Object.keys(roles)).toEqual([expect.stringMatching(/^OrdersApiServiceRole/)]);
+  });
+
+  it('lets the role publish only warden.agent events', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^OrdersApiServiceRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'events:PutEvents', Condition: { StringEquals: { 'events:source': 'warden.agent' } } })]) },
+    });
+  });
+
+  it('never tags Warden\'s own roles as protected', () => {
+    const roles = template.findResources('AWS::IAM::Role', { Properties: { Tags: Match.arrayWith([{ Key: 'warden:component', Value: 'warden' }]) } });
+    expect(Object.keys(roles).length).toBeGreaterThan(0);
+    for (const r of Object.values(roles)) expect(JSON.stringify(r.Properties.Tags)).not.toContain('warden:protected');
+  });
+
+  it('refuses to protect Warden\'s own functions and non-Node functions', () => {
+    expect(() => warden.protect(warden.engine)).toThrow(WardenPropsError);
+    expect(() => warden.protect(warden.engine)).toThrow(/Warden's own functions cannot be protected/);
+    const py = new lambda.Function(stack, 'Py', { runtime: lambda.Runtime.PYTHON_3_12, handler: 'i.h', code: lambda.Code.fromInline('def h(e, c): pass') });
+    expect(() => warden.protect(py)).toThrow(/Node.js functions only, this one uses python3.12/);
+  });
+});
