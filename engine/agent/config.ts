@@ -53,7 +53,9 @@ const TagsSchema = z.record(z.string().max(256), z.string().max(512));
 
 /** Parses the environment; throws WardenConfigError listing every bad variable. */
 export function configFromEnv(env: NodeJS.ProcessEnv | Record<string, string | undefined>): AgentConfig {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable means unset (consoles and templates often leave them empty).
+  const present = Object.fromEntries(Object.keys(EnvSchema.shape).map((k) => [k, env[k]?.trim() ? env[k] : undefined]));
+  const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new WardenConfigError(`Invalid Warden agent configuration:\n${lines.join('\n')}`, { cause: parsed.error });

@@ -60,6 +60,12 @@ export function toEntry(ev: AccessEvent, eventBus: string): PutEventsRequestEntr
   return { Source: ACCESS_EVENT_SOURCE, DetailType: ACCESS_EVENT_DETAIL_TYPE, Detail: JSON.stringify(ev), EventBusName: eventBus, Time: new Date(ev.time) };
 }
 
+let commandP: Promise<typeof import('@aws-sdk/client-eventbridge').PutEventsCommand> | undefined;
+function putEventsCommand() {
+  commandP ??= import('@aws-sdk/client-eventbridge').then((m) => m.PutEventsCommand);
+  return commandP;
+}
+
 export class PutEventsSink implements EventSink {
   private clientP: Promise<EventBridgeClient> | undefined;
   constructor(private readonly o: PutEventsSinkOptions) {}
@@ -103,7 +109,7 @@ export class PutEventsSink implements EventSink {
 
   /** One PutEvents call; returns the entries that failed (with `lastError` set). */
   private async attempt(client: EventBridgeClient, todo: Pending[], timeLeftMs: number, report: DeliveryReport): Promise<Pending[]> {
-    const { PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+    const PutEventsCommand = await putEventsCommand();
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeLeftMs);
     timer.unref();

@@ -71,9 +71,10 @@ export function install(opts: InstallOptions = {}): AgentCore {
   const clock = opts.clock ?? Date.now;
   const { policy, error } = opts.policy ? { policy: opts.policy, error: undefined } : loadPolicy(config, opts.loadPolicy ?? defaultLoadPolicy);
   const sink = opts.sink ?? new PutEventsSink({ eventBus: config.eventBus, client: () => defaultEventBridgeClient(config.region), log });
-  const agent = new AgentCore({
+  const agent: AgentCore = new AgentCore({
     config, policy, policyError: error, sink, clock, log,
-    schedule: (fn) => { setImmediate(fn).unref(); },
+    // a flush scheduled by an agent that was uninstalled meanwhile does nothing
+    schedule: (fn) => { setImmediate(() => { if (state().agent === agent) fn(); }).unref(); },
     decisionTtlMs: opts.decisionTtlMs,
   });
   if (error) {

@@ -30,7 +30,7 @@ async function regionOf(client: SmithyClient): Promise<string> {
   const cached = client[REGION];
   if (typeof cached === 'string') return cached;
   const r = client.config?.region;
-  let region = '';
+  let region: string;
   try { region = String((typeof r === 'function' ? await (r as () => unknown)() : r) ?? ''); } catch { region = ''; }
   region ||= state().agent?.identity.region ?? '';
   client[REGION] = region;

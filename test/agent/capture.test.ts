@@ -1,0 +1,291 @@
+/**
+ * Each capture path against real local servers, in each mode, with the events delivered through
+ * the real EventBridge client to the local PutEvents endpoint.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { AccessEvent } from '../../engine/events/access-event';
+import { AccessEventSchema } from '../../engine/events/access-event';
+import { AccessDeniedByPolicy, flush, install, uninstall, withWarden, type InstallOptions } from '../../engine/agent';
+import { patchClientClass } from '../../engine/agent/capture/sdk';
+import { startPutEventsServer, type PutEventsServer } from '../../engine/local/putevents-server';
+import { fakePolicy, type FakePolicyOptions } from './fake-policy';
+import { get, httpServer, httpsServer, request, tcpServer, TLS, type LocalServer } from './servers';
+
+// jest loads the SDK through its own module registry: patch that copy of the smithy Client class
+// (in a plain process the loader hook finds every copy; see register.test.ts).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const smithyClient = require('@smithy/core/client') as { Client: unknown };
+
+let events: PutEventsServer;
+let web: LocalServer;
+let secure: LocalServer;
+let tcp: LocalServer;
+const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  [events, web, secure, tcp] = await Promise.all([startPutEventsServer(), httpServer(), httpsServer(), tcpServer()]);
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = events.url;
+  process.env.AWS_ACCESS_KEY_ID = creds.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
+});
+afterAll(async () => {
+  process.env = savedEnv;
+  await Promise.all([events.close(), web.close(), secure.close(), tcp.close()]);
+});
+afterEach(() => { uninstall(); events.events.length = 0; });
+
+const ENV = { AWS_LAMBDA_FUNCTION_NAME: 'orders-api', AWS_REGION: 'us-east-1', WARDEN_ACCOUNT_ID: '123456789012' };
+
+function start(mode: 'block' | 'monitor' | 'learn', p: FakePolicyOptions, extra: Partial<InstallOptions> = {}) {
+  const agent = install({ env: { ...ENV, WARDEN_MODE: mode }, policy: fakePolicy(p), ...extra });
+  patchClientClass(smithyClient.Client);
+  return agent;
+}
+
+async function delivered(): Promise<AccessEvent[]> {
+  await flush();
+  return events.events.map((e) => AccessEventSchema.parse(e.detail));
+}
+
+const hostsOf = (evs: AccessEvent[]) => evs.map((e) => `${e.access.kind} ${e.access.host}:${e.access.port} ${e.agentVerdict}${e.blocked ? ' blocked' : ''}`);
+
+describe('http / https', () => {
+  it('http.request: allowed goes through and is reported once', async () => {
+    start('block', { allowHosts: ['127.0.0.1'] });
+    const before = web.hits();
+    expect(await request(http, { host: '127.0.0.1', port: web.port, path: '/a', method: 'POST' }, 'x')).toEqual({ status: 200 });
+    expect(web.hits()).toBe(before + 1);
+    expect(hostsOf(await delivered())).toEqual([`http 127.0.0.1:${web.port} allow`]);
+  });
+
+  it('http.request: blocked in block mode with AccessDeniedByPolicy, nothing reaches the server', async () => {
+    start('block', { allowHosts: ['example.org'] });
+    const before = web.hits();
+    const err = await request(http, { host: '127.0.0.1', port: web.port, path: '/secret', method: 'POST' }, 'payload').catch((e: Error) => e);
+    expect(err).toBeInstanceOf(AccessDeniedByPolicy);
+    expect((err as Error).name).toBe('AccessDeniedByPolicy');
+    expect(web.hits()).toBe(before);
+    expect(hostsOf(await delivered())).toEqual([`http 127.0.0.1:${web.port} unlisted blocked`]);
+  });
+
+  it('http.get with an URL string: blocked and allowed', async () => {
+    start('block', { allowHosts: ['localhost'] });
+    await expect(get(http, `http://127.0.0.1:${web.port}/x`)).rejects.toMatchObject({ name: 'AccessDeniedByPolicy' });
+    expect(await get(http, `http://localhost:${web.port}/x`)).toMatchObject({ status: 200 });
+    expect(hostsOf(await delivered()).sort()).toEqual([`http 127.0.0.1:${web.port} unlisted blocked`, `http localhost:${web.port} allow`]);
+  });
+
+  it('https.request and https.get: the host as the code named it, blocked before the TLS handshake', async () => {
+    start('block', { allowHosts: ['localhost'], denyHosts: ['127.0.0.1'] });
+    const before = secure.hits();
+    expect(await get(https, `https://localhost:${secure.port}/ok`, { ca: TLS.cert })).toMatchObject({ status: 200 });
+    await expect(request(https, { host: '127.0.0.1', port: secure.port, ca: TLS.cert })).rejects.toMatchObject({ name: 'AccessDeniedByPolicy', verdict: 'deny', rule: 'deny-127.0.0.1' });
+    await expect(get(https, `https://127.0.0.1:${secure.port}/no`, { ca: TLS.cert })).rejects.toMatchObject({ name: 'AccessDeniedByPolicy' });
+    expect(secure.hits()).toBe(before + 1);
+    const evs = await delivered();
+    expect(hostsOf(evs).sort()).toEqual([`http 127.0.0.1:${secure.port} deny blocked`, `http localhost:${secure.port} allow`]);
+    expect(evs.find((e) => e.blocked)!.count).toBe(2);
+  });
+
+  it('monitor mode never changes what the caller sees, but reports the violation', async () => {
+    start('monitor', { allowHosts: ['example.org'] });
+    expect(await get(http, `http://127.0.0.1:${web.port}/x`)).toMatchObject({ status: 200 });
+    const evs = await delivered();
+    expect(hostsOf(evs)).toEqual([`http 127.0.0.1:${web.port} unlisted`]);
+    expect(evs[0]).toMatchObject({ mode: 'monitor', blocked: false });
+  });
+
+  it('learn mode records only', async () => {
+    start('learn', { allowHosts: ['example.org'] });
+    expect(await get(http, `http://127.0.0.1:${web.port}/x`)).toMatchObject({ status: 200 });
+    expect((await delivered())[0]).toMatchObject({ mode: 'learn', blocked: false });
+  });
+
+  it('an http request is not reported again by the socket catch-all', async () => {
+    start('monitor', {});
+    for (let i = 0; i < 3; i++) await get(http, `http://127.0.0.1:${web.port}/x`, { agent: new http.Agent({ keepAlive: false }) });
+    const evs = await delivered();
+    expect(hostsOf(evs)).toEqual([`http 127.0.0.1:${web.port} allow`]);
+  });
+});
+
+describe('fetch', () => {
+  it('allowed fetch goes through and is reported', async () => {
+    start('block', { allowHosts: ['127.0.0.1'] });
+    const res = await fetch(`http://127.0.0.1:${web.port}/f`, { method: 'POST', body: 'x' });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(hostsOf(await delivered())).toEqual([`http 127.0.0.1:${web.port} allow`]);
+  });
+
+  it('blocked fetch rejects like a network failure, with AccessDeniedByPolicy as the cause', async () => {
+    start('block', { allowHosts: ['example.org'] });
+    const before = web.hits();
+    const err = await fetch(new URL(`http://127.0.0.1:${web.port}/f`)).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as TypeError).message).toBe('fetch failed');
+    expect((err as Error & { cause: Error }).cause.name).toBe('AccessDeniedByPolicy');
+    expect(web.hits()).toBe(before);
+    await expect(fetch(new Request(`http://127.0.0.1:${web.port}/g`))).rejects.toThrow('fetch failed');
+    const evs = await delivered();
+    expect(hostsOf(evs)).toEqual([`http 127.0.0.1:${web.port} unlisted blocked`]);
+    expect(evs[0]!.count).toBe(2);
+  });
+
+  it('a fetch through a reference taken before install is still enforced by the socket catch-all', async () => {
+    const early = globalThis.fetch;
+    const fresh = await httpServer(); // no pooled keep-alive connection to it yet
+    start('block', { allowHosts: ['example.org'] });
+    const err = await early(`http://127.0.0.1:${fresh.port}/early`).catch((e: Error) => e);
+    await fresh.close();
+    expect((err as Error).name).toBe('TypeError'); // the realm of the original fetch, not jest's
+    // undici rebuilds the socket error as a plain Error, keeping name and message in its message
+    expect(((err as Error).cause as Error).message).toMatch(/^AccessDeniedByPolicy: Warden blocked tcp 127\.0\.0\.1/);
+    expect(fresh.hits()).toBe(0);
+    expect(hostsOf(await delivered())).toEqual([`tcp 127.0.0.1:${fresh.port} unlisted blocked`]);
+  });
+});
+
+describe('net / tls catch-all', () => {
+  function connect(make: () => net.Socket): Promise<'connected' | Error> {
+    return new Promise((resolve) => {
+      const s = make();
+      s.once('connect', () => { s.destroy(); resolve('connected'); });
+      s.once('secureConnect', () => { s.destroy(); resolve('connected'); });
+      s.once('error', (e) => resolve(e));
+    });
+  }
+
+  it('net.connect: allowed and blocked (the socket errors with AccessDeniedByPolicy, no connection is made)', async () => {
+    start('block', { allowHosts: ['localhost'] });
+    const before = tcp.hits();
+    expect(await connect(() => net.connect(tcp.port, 'localhost'))).toBe('connected');
+    const err = await connect(() => net.connect({ host: '127.0.0.1', port: tcp.port }));
+    expect(err).toBeInstanceOf(AccessDeniedByPolicy);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(tcp.hits()).toBe(before + 1);
+    expect(hostsOf(await delivered()).sort()).toEqual([`tcp 127.0.0.1:${tcp.port} unlisted blocked`, `tcp localhost:${tcp.port} allow`]);
+  });
+
+  it('new net.Socket().connect and tls.connect are captured too', async () => {
+    start('block', { allowHosts: ['example.org'] });
+    expect(await connect(() => new net.Socket().connect(tcp.port, '127.0.0.1'))).toBeInstanceOf(AccessDeniedByPolicy);
+    expect(await connect(() => tls.connect({ host: 'localhost', port: secure.port, ca: TLS.cert }))).toBeInstanceOf(AccessDeniedByPolicy);
+    const evs = await delivered();
+    expect(hostsOf(evs).sort()).toEqual([`tcp 127.0.0.1:${tcp.port} unlisted blocked`, `tcp localhost:${secure.port} unlisted blocked`]);
+    expect(evs.find((e) => e.access.host === '127.0.0.1')!.access.address).toBe('127.0.0.1');
+  });
+
+  it('unix sockets are not network access', async () => {
+    start('block', { allowHosts: ['example.org'] });
+    const err = await connect(() => net.connect('/nonexistent/warden.sock'));
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(await delivered()).toEqual([]);
+  });
+
+  it('the Lambda Runtime API is never captured', async () => {
+    start('block', { allowHosts: ['example.org'] }, { env: { ...ENV, WARDEN_MODE: 'block', AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${web.port}` } });
+    expect(await get(http, `http://127.0.0.1:${web.port}/2018-06-01/runtime/invocation/next`)).toMatchObject({ status: 200 });
+    expect(await delivered()).toEqual([]);
+  });
+});
+
+describe('AWS SDK v3', () => {
+  const ddb = () => new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${web.port}`, credentials: creds, maxAttempts: 1 });
+
+  it('captures service, operation and resource ARN; one event per call, no duplicate http/tcp event', async () => {
+    start('block', { allowAws: ['dynamodb:PutItem'] });
+    const client = ddb();
+    for (let i = 0; i < 3; i++) await client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: String(i) } } }));
+    const evs = await delivered();
+    expect(evs).toHaveLength(1);
+    expect(evs[0]!.access).toEqual({ kind: 'aws', service: 'dynamodb', action: 'PutItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders', host: '127.0.0.1', port: web.port });
+    expect(evs[0]).toMatchObject({ agentVerdict: 'allow', blocked: false, count: 1 });
+  });
+
+  it('blocks a denied call before anything is sent', async () => {
+    start('block', { allowAws: ['dynamodb:PutItem'] });
+    const before = web.hits();
+    const err = await ddb().send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } })).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(AccessDeniedByPolicy);
+    expect((err as AccessDeniedByPolicy).access).toMatchObject({ service: 'dynamodb', action: 'GetItem' });
+    expect(web.hits()).toBe(before);
+    expect(hostsOf(await delivered())).toEqual([`aws 127.0.0.1:${web.port} unlisted blocked`]);
+  });
+
+  it('captures clients created before the agent was installed', async () => {
+    const early = new SQSClient({ region: 'eu-west-1', endpoint: `http://127.0.0.1:${web.port}`, credentials: creds, maxAttempts: 1 });
+    start('monitor', { allowAws: ['sqs:ReceiveMessage'] });
+    await early.send(new SendMessageCommand({ QueueUrl: `http://127.0.0.1:${web.port}/111122223333/jobs`, MessageBody: 'x' })).catch(() => undefined);
+    const evs = await delivered();
+    expect(evs.map((e) => e.access.resource)).toEqual(['arn:aws:sqs:eu-west-1:111122223333:jobs']);
+    expect(evs[0]).toMatchObject({ agentVerdict: 'unlisted', blocked: false });
+  });
+
+  it("never captures or blocks the agent's own PutEvents, even when everything else is denied", async () => {
+    start('block', { allowHosts: ['example.org'] });
+    await ddb().send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } })).catch(() => undefined);
+    const evs = await delivered();
+    expect(evs).toHaveLength(1);
+    expect(evs.every((e) => e.access.service !== 'events')).toBe(true);
+  });
+});
+
+describe('withWarden', () => {
+  it('flushes violations before the result is returned', async () => {
+    const handler = withWarden(async (_e: unknown, _c: unknown) => {
+      await get(http, `http://127.0.0.1:${web.port}/x`);
+      return 'done';
+    }, { env: { ...ENV, WARDEN_MODE: 'monitor' }, policy: fakePolicy({ allowHosts: ['example.org'] }) });
+    expect(await handler({}, { invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:orders-api' })).toBe('done');
+    expect(events.events).toHaveLength(1);
+  });
+
+  it('a handler that throws still flushes, and the error reaches the caller unchanged', async () => {
+    const handler = withWarden(async () => {
+      await get(http, `http://127.0.0.1:${web.port}/x`);
+    }, { env: { ...ENV, WARDEN_MODE: 'block' }, policy: fakePolicy({ allowHosts: ['example.org'] }) });
+    await expect(handler({}, {})).rejects.toMatchObject({ name: 'AccessDeniedByPolicy' });
+    expect(events.events).toHaveLength(1);
+    expect(events.events[0]!.detail).toMatchObject({ blocked: true, agentVerdict: 'unlisted' });
+  });
+
+  it('supports callback-style handlers', async () => {
+    const handler = withWarden((_e: unknown, _c: unknown, cb?: (err?: unknown, r?: string) => void) => {
+      void get(http, `http://127.0.0.1:${web.port}/x`).then(() => cb!(null, 'cb-done'));
+    }, { env: { ...ENV, WARDEN_MODE: 'monitor' }, policy: fakePolicy({ allowHosts: ['example.org'] }) });
+    expect(await handler({}, {})).toBe('cb-done');
+    expect(events.events).toHaveLength(1);
+  });
+
+  it('1,000 warm invocations repeating the same allowed access emit one event', async () => {
+    const handler = withWarden(async () => { await get(http, `http://127.0.0.1:${web.port}/x`); }, { env: { ...ENV, WARDEN_MODE: 'block' }, policy: fakePolicy({ allowHosts: ['127.0.0.1'] }) });
+    for (let i = 0; i < 1000; i++) await handler({}, {});
+    expect(events.events).toHaveLength(1);
+  });
+
+  it('fails closed without a policy in block mode, and says why in one log line', async () => {
+    const logs: string[] = [];
+    const handler = withWarden(async () => get(http, `http://127.0.0.1:${web.port}/x`), { env: { ...ENV, WARDEN_POLICY: '/nonexistent/policy.json' }, log: (l) => logs.push(l), loadPolicy: () => { throw new Error('ENOENT'); } });
+    await expect(handler({}, {})).rejects.toMatchObject({ name: 'AccessDeniedByPolicy', rule: 'warden:policy-unavailable' });
+    expect(JSON.parse(logs[0]!)).toMatchObject({ level: 'ERROR', consequence: 'failing closed: every access is denied' });
+    expect(logs[0]).toContain('/nonexistent/policy.json');
+  });
+
+  it('fails open with WARDEN_FAIL_OPEN=true and reports each fail-open decision', async () => {
+    const handler = withWarden(async () => get(http, `http://127.0.0.1:${web.port}/x`), { env: { ...ENV, WARDEN_FAIL_OPEN: 'true' }, log: () => undefined });
+    expect(await handler({}, {})).toMatchObject({ status: 200 });
+    expect(events.events[0]!.detail).toMatchObject({ failOpen: true, blocked: false, agentVerdict: 'deny' });
+  });
+
+  it('bad configuration fails the invocation with a clear error', async () => {
+    const handler = withWarden(async () => 'never', { env: { ...ENV, WARDEN_MODE: 'enforce' } });
+    await expect(handler({}, {})).rejects.toThrow(/WARDEN_MODE must be one of monitor, block, learn/);
+  });
+});
