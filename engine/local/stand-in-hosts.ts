@@ -13,9 +13,11 @@ import type { AddressInfo } from 'node:net';
  *   the host and port in the request: code keeps calling `https://api.stripe.com/…` on port 443
  *   (so capture sees exactly what production would), only the socket is local and plain TCP.
  *   The AWS SDK takes it as `requestHandler: new NodeHttpHandler({ httpsAgent })`.
- * - `installLookup()` makes `dns.lookup` answer 127.0.0.1 for the stand-in names (and refuse every
- *   other name with ENOTFOUND, so nothing reaches the real network): for code that picks its own
- *   sockets, such as global `fetch`, which then must use the stand-in's port (`urlFor`).
+ * - `installFetchDispatcher()` does the same for the global `fetch` (Node's undici): its global
+ *   dispatcher is swapped for one whose connections go to the stand-ins, so `fetch('https://host/…')`
+ *   keeps its URL, host and port 443 too.
+ * - `installLookup()` makes `dns.lookup` answer 127.0.0.1 for the stand-in names and refuse every
+ *   other name with ENOTFOUND: the catch-all, so nothing reaches the real network.
  */
 export class StandInError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -48,8 +50,10 @@ export interface StandInHosts {
   agent(): https.Agent;
   /** `127.0.0.1:<port>` of every local listener behind the stand-ins (what the agent should not decide again at socket level) */
   localEndpoints(): string[];
-  /** the URL to use with code that resolves names itself (fetch): same host and path, the stand-in's port, plain http */
+  /** the URL to use with code that resolves names itself: the same URL once `installFetchDispatcher` ran, else the stand-in's port over plain http */
   urlFor(url: string): string;
+  /** routes global fetch's connections to the stand-ins until the returned function is called */
+  installFetchDispatcher(): Promise<() => void>;
   /** routes dns.lookup for the stand-in names to 127.0.0.1 until the returned function is called */
   installLookup(): () => void;
   /** a `lookup` function with the same mapping, for APIs that take one */
@@ -68,6 +72,10 @@ export interface StandInOptions {
   forward?: Record<string, number>;
 }
 
+/** where Node's fetch keeps its global dispatcher (undici's interop slot) */
+const UNDICI_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+const WARMUP_HOST = 'warmup.stand-in.local';
+
 const norm = (h: string) => h.toLowerCase().replace(/\.$/, '').replace(/:\d+$/, '');
 
 export async function startStandInHosts(opts: StandInOptions): Promise<StandInHosts> {
@@ -79,6 +87,10 @@ export async function startStandInHosts(opts: StandInOptions): Promise<StandInHo
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const host = norm(req.headers.host ?? '');
+      if (host === WARMUP_HOST) {
+        res.writeHead(204).end();
+        return;
+      }
       const body = Buffer.concat(chunks);
       requests.push({ host, method: req.method ?? 'GET', path: req.url ?? '/', bytes: body.length });
       const handler = dynamic.get(host);
@@ -124,6 +136,7 @@ export async function startStandInHosts(opts: StandInOptions): Promise<StandInHo
     process.nextTick(() => (all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)));
   }) as unknown as typeof dns.lookup;
 
+  let fetchRouted = false;
   const sockets = new Set<net.Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
@@ -146,7 +159,31 @@ export async function startStandInHosts(opts: StandInOptions): Promise<StandInHo
     urlFor(url) {
       const u = new URL(url);
       if (!knows(u.hostname)) throw new StandInError(`no stand-in for host "${u.hostname}"; declare it under "hosts"`);
+      if (fetchRouted) return url;
       return `http://${u.hostname}:${forward.get(norm(u.hostname)) ?? port}${u.pathname}${u.search}`;
+    },
+    async installFetchDispatcher() {
+      const g = globalThis as unknown as Record<symbol, unknown>;
+      // Node's fetch creates its undici Agent on first use; its class gives an Agent with our own connect
+      if (!g[UNDICI_DISPATCHER]) await fetch(`http://127.0.0.1:${port}/`, { headers: { host: WARMUP_HOST } }).then((r) => r.arrayBuffer()).catch(() => undefined);
+      const previous = g[UNDICI_DISPATCHER] as { constructor?: new (o: unknown) => unknown } | undefined;
+      if (!previous?.constructor) return () => undefined;
+      type Cb = (err: Error | null, socket: net.Socket | null) => void;
+      g[UNDICI_DISPATCHER] = new previous.constructor({
+        connect: (o: { hostname?: string }, cb: Cb) => {
+          const sock = net.connect({ port: forward.get(norm(o.hostname ?? '')) ?? port, host: '127.0.0.1' });
+          sock.once('connect', () => cb(null, sock));
+          sock.once('error', (err) => cb(err, null));
+          return sock;
+        },
+      });
+      fetchRouted = true;
+      return () => {
+        const mine = g[UNDICI_DISPATCHER] as { close?: () => Promise<void> };
+        g[UNDICI_DISPATCHER] = previous;
+        fetchRouted = false;
+        void mine.close?.().catch(() => undefined);
+      };
     },
     installLookup() {
       const original = dns.lookup;

@@ -130,6 +130,7 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   });
   closers.push(() => standIns.close());
   closers.push(standIns.installLookup());
+  closers.push(await standIns.installFetchDispatcher());
 
   // ---- the local PutEvents endpoint (agents and engine publish through the real client) ---------------
   const { startPutEventsServer } = await import('../putevents-server');
@@ -221,9 +222,7 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   if (!engineFn) throw new SimulationSetupError('the synthesized template has no rules-engine function (no WARDEN_RULES_BUNDLE in any function environment)');
   const { createHandler } = await import('../../handler/lambda');
   const { Logger } = await import('@aws-lambda-powertools/logger');
-  const { Metrics } = await import('@aws-lambda-powertools/metrics');
-  const prevMetricsDisabled = process.env.POWERTOOLS_METRICS_DISABLED;
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  type Metrics = import('@aws-lambda-powertools/metrics').Metrics;
   const engineEb = eventBridge();
   const engine = createHandler(
     { ...engineFn.environment, WARDEN_RULES_BUNDLE: bundlePath },
@@ -232,11 +231,10 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
       eventBridge: engineEb,
       now: () => o.clock.nowMs(),
       logger: new Logger({ serviceName: 'warden-engine', logLevel: 'SILENT' }),
-      metrics: new Metrics({ serviceName: 'warden-engine', namespace: 'WardenSimulated' }),
+      // metrics would print CloudWatch EMF lines into the timeline; the counts are in the report anyway
+      metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined } as unknown as Metrics,
     },
   );
-  if (prevMetricsDisabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
-  else process.env.POWERTOOLS_METRICS_DISABLED = prevMetricsDisabled;
   let engineSeq = 0;
   const invokeTemplateFunction: Environment['invokeTemplateFunction'] = async (logicalId, input) => {
     await idle();
@@ -257,11 +255,15 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     sns: await import('../../../workflows/slack/sns-port'),
   };
   const { AuditLog } = await import('../../audit/audit-log');
+  const { TABLES } = await import('../../audit/tables');
   const tableOf = (envName: string): string => {
     for (const f of templateFns) if (f.environment[envName]) return f.environment[envName]!;
-    throw new SimulationSetupError(`no function of the template has ${envName} in its environment; is the workflow that uses that table in the Warden construct?`);
+    // no function reads it yet: the table resource itself (AuditTable, ApprovalsTable, …), as dynalite created it
+    const key = Object.entries(TABLES).find(([, t]) => t.env === envName)?.[0];
+    const hit = key ? Object.entries(dynamo.tables).find(([logicalId]) => logicalId.toLowerCase().includes(`${key.toLowerCase()}table`)) : undefined;
+    if (hit) return hit[1];
+    throw new SimulationSetupError(`the template has no table for ${envName}; is the Warden construct complete?`);
   };
-  const { TABLES } = await import('../../audit/tables');
   const audit = new AuditLog({ doc, tableName: tableOf(TABLES.audit.env), clock: o.clock });
   const approvers = await slackMod.approvers.loadApproversConfig(o.rulesDir);
   const callbackStore = new slackMod.store.CallbackStore(doc, tableOf(TABLES.approvals.env));
