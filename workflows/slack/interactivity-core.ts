@@ -223,7 +223,7 @@ export async function handleInteraction(rawEvent: unknown, deps: InteractivityDe
     log('error', 'SendTaskSuccess failed; decision rolled back', { approvalId, detail: (err as Error).message });
     return reply(ephemeral('Warden could not record your decision just now. Nothing changed; please click again in a moment.'), { kind: 'retry', approvalId, user: userId, error: (err as Error).message });
   }
-  await deps.audit.record({ pk, type: `${item.kind}.${status}`, approvalId, user: userId, functionName: item.functionName, at, executionId: item.executionId });
+  await deps.audit.record({ pk, type: item.kind === 'approval' ? `approval.${status}` : 'escalation.ack-received', approvalId, user: userId, functionName: item.functionName, at, executionId: item.executionId });
   const words = status === 'approved' ? 'approved' : status === 'denied' ? 'denied' : 'acknowledged';
   return reply(ephemeral(`Recorded: you ${words} this ${item.kind === 'approval' ? 'request' : 'escalation'} for \`${item.functionName}\` at ${at}.`), { kind: 'decided', approvalId, status, user: userId });
 }
