@@ -146,7 +146,8 @@ function viewOf(access: Access, now: number): AccessView {
     if (ip) { ips.push(ip); host = undefined; }
   }
   if (typeof access.address === 'string' && access.address.length > 0) {
-    const ip = parseIp(access.address);
+    // the loose parse too: an address written as "2852039166" must still hit a v4 range
+    const ip = parseIp(access.address) ?? hostAsIp(access.address);
     if (ip) ips.push(ip);
   }
   return {

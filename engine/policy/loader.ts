@@ -109,7 +109,8 @@ async function walk(root: string, rel: string, out: SourceFile[], depth: number)
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.name.startsWith('.') || e.name === 'node_modules') continue;
     if (e.isDirectory()) {
-      if (depth === 0 && (e.name === 'functions' || e.name === 'tests')) await walk(root, r, out, depth + 1);
+      // one level of folders: functions/, tests/ — and misplaced YAML elsewhere, reported as ignored
+      if (depth === 0) await walk(root, r, out, depth + 1);
       continue;
     }
     if (e.isFile() && YAML_EXT.test(e.name)) out.push({ path: r, text: await readFile(join(root, r), 'utf8') });

@@ -100,7 +100,10 @@ export function parseYaml(file: string, text: string, issues: RulesIssue[]): { v
 export function validate<S extends z.ZodType>(schema: S, value: unknown, source: YamlSource, issues: RulesIssue[]): z.output<S> | undefined {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
+  const unknownAt = new Set(r.error.issues.filter((i) => i.code === 'unrecognized_keys').map((i) => formatPath(i.path)));
   for (const i of r.error.issues) {
+    // an unknown key usually also trips "needs one of …" on its object: report the typo alone
+    if (i.code === 'custom' && i.path.length > 0 && unknownAt.has(formatPath(i.path)) ) continue;
     const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
     if (i.code === 'unrecognized_keys') {
       for (const k of i.keys) {
