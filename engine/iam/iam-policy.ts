@@ -115,7 +115,8 @@ export function buildIamPolicy(allow: IamRuleEntry[], deny: IamRuleEntry[], opts
       let g = byResource.get(key);
       if (!g) byResource.set(key, (g = { actions: new Set(), ids: [] }));
       for (const a of mapped.actions) g.actions.add(a);
-      g.ids.push(e.id);
+      // a derived id (`aws:dynamodb:putitem@arn:…`) makes a poor Sid: name the action instead
+      g.ids.push(/^(aws|host|cidr):/.test(e.id) ? mapped.actions[0]!.replace('*', 'All') : e.id);
     }
     for (const [resource, g] of [...byResource].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       statements.push({

@@ -68,3 +68,27 @@ describe('buildIamPolicy', () => {
     expect(buildIamPolicy(many, [], { now: NOW }).warnings.join('\n')).toMatch(/managed-policy limit/);
   });
 });
+
+describe('awsEntriesFor + CLI mapping over a rules repo', () => {
+  it('collects the function file(s) by name or glob, plus global, and builds the policy', async () => {
+    const { loadRulesFromFiles } = await import('../../engine/policy');
+    const { awsEntriesFor } = await import('../../engine/iam/from-rules');
+    const repo = loadRulesFromFiles([
+      { path: 'functions/orders.yaml', text: 'functions: [orders-api]\nallow:\n  - id: orders-table\n    aws: "dynamodb:*"\n    resource: "arn:aws:dynamodb:us-east-1:1:table/orders"\n  - host: api.stripe.com\n' },
+      { path: 'functions/payments.yaml', text: 'functions: ["payments-*"]\nallow:\n  - aws: "sqs:SendMessage"\n    resource: "arn:aws:sqs:us-east-1:1:q"\n' },
+      { path: 'global.yaml', text: 'allow:\n  - aws: "xray:PutTraceSegments"\ndeny:\n  - id: no-iam\n    aws: "iam:*"\n  - host: "*.pastebin.com"\n' },
+    ]);
+    const orders = awsEntriesFor(repo, 'orders-api');
+    expect(orders.files).toEqual(['functions/orders.yaml']);
+    expect(orders.networkDenies).toBe(1);
+    const r = buildIamPolicy(orders.allow, orders.deny, { now: NOW });
+    expect(r.policy.Statement).toEqual([
+      { Sid: 'DenyNoIam', Effect: 'Deny', Action: ['iam:*'], Resource: ['*'] },
+      { Sid: 'AllowXrayPutTraceSegments', Effect: 'Allow', Action: ['xray:PutTraceSegments'], Resource: ['*'] },
+      { Sid: 'AllowOrdersTable', Effect: 'Allow', Action: ['dynamodb:*'], Resource: ['arn:aws:dynamodb:us-east-1:1:table/orders'] },
+    ]);
+    expect(r.warnings).toEqual([]);
+    expect(awsEntriesFor(repo, 'payments-worker').allow.map((e) => e.aws)).toEqual(['sqs:SendMessage', 'xray:PutTraceSegments']);
+    expect(awsEntriesFor(repo, 'unknown').files).toEqual([]);
+  });
+});
