@@ -60,10 +60,17 @@ export function toEntry(ev: AccessEvent, eventBus: string): PutEventsRequestEntr
   return { Source: ACCESS_EVENT_SOURCE, DetailType: ACCESS_EVENT_DETAIL_TYPE, Detail: JSON.stringify(ev), EventBusName: eventBus, Time: new Date(ev.time) };
 }
 
-let commandP: Promise<typeof import('@aws-sdk/client-eventbridge').PutEventsCommand> | undefined;
-function putEventsCommand() {
-  commandP ??= import('@aws-sdk/client-eventbridge').then((m) => m.PutEventsCommand);
-  return commandP;
+type EventBridgeModule = typeof import('@aws-sdk/client-eventbridge');
+/**
+ * Loaded on first use, with `require` on purpose: the agent ships as CommonJS, and a dynamic
+ * `import()` would load a second (ESM) copy of the SDK next to the one the function uses.
+ */
+function eventBridgeModule(): EventBridgeModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@aws-sdk/client-eventbridge') as EventBridgeModule;
+}
+async function putEventsCommand(): Promise<EventBridgeModule['PutEventsCommand']> {
+  return eventBridgeModule().PutEventsCommand;
 }
 
 export class PutEventsSink implements EventSink {
@@ -160,6 +167,6 @@ export class PutEventsSink implements EventSink {
 
 /** The production client: standard SDK configuration (region, credentials, AWS_ENDPOINT_URL_EVENTBRIDGE); no SDK retries (the sink retries per entry). */
 export async function defaultEventBridgeClient(region: string | undefined): Promise<EventBridgeClient> {
-  const { EventBridgeClient } = await import('@aws-sdk/client-eventbridge');
+  const { EventBridgeClient } = eventBridgeModule();
   return new EventBridgeClient({ ...(region ? { region } : {}), maxAttempts: 1 });
 }

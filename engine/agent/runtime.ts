@@ -2,7 +2,7 @@
  * Wiring: read the configuration, load the policy, create the agent core, install the capture hooks
  * (once per process, shared by every copy of the agent through a global slot), wrap handlers and flush.
  */
-import { readFileSync } from 'node:fs';
+import { loadBundleFile } from '../policy/bundle';
 import type { CompiledPolicy } from '../policy/types';
 import { installFetchCapture } from './capture/fetch';
 import { installHttpCapture } from './capture/http';
@@ -36,9 +36,7 @@ export interface InstallOptions {
 const defaultLog = (line: string) => { process.stderr.write(line + '\n'); };
 
 function defaultLoadPolicy(path: string): CompiledPolicy {
-  // TODO(policy core): switch to engine/policy/bundle's readBundle when it lands.
-  readFileSync(path, 'utf8');
-  throw new Error('the policy bundle reader (engine/policy/bundle) is not available in this build');
+  return loadBundleFile(path);
 }
 
 /** Loads the policy; never throws: a failure is returned as `error` (and decides per config). */
