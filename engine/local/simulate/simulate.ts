@@ -5,6 +5,7 @@ import type { RoutedTarget } from '../event-pattern';
 import type { SimulatedAccount } from '../../../workflows/local/simulated-account';
 import type { ExecutionResult, LocalRunner, TaskContext } from '../../../workflows/local/runner';
 import type { SimClock } from '../../../workflows/local/sim-clock';
+import type { TaskTokenRegistry } from '../../../workflows/local/task-tokens';
 import { accountSpecFromScenario, captureState, roleNameOf, sameState, summarizeState, type FullRoleState } from './account';
 import { LocalBus, type BusEvent } from './bus';
 import { DEFAULT_SCENARIO_YAML } from './default-scenario';
@@ -58,6 +59,8 @@ interface Execution {
 }
 
 const SIGNING_SECRET = 'simulated-slack-signing-secret';
+/** real time without any new event after which a running execution counts as stuck */
+const STUCK_MS = 10_000;
 
 export async function runSimulation(o: SimulateOptions): Promise<SummaryLine> {
   const wallNow = o.wallNow ?? (() => performance.now());
@@ -104,6 +107,7 @@ class Simulation {
   private tmp = '';
 
   clock!: SimClock;
+  tokens!: TaskTokenRegistry;
   account!: SimulatedAccount;
   runner!: LocalRunner;
   bus!: LocalBus;
@@ -156,6 +160,7 @@ class Simulation {
     this.account = new SimulatedAccount(accountSpecFromScenario(s));
     for (const fn of Object.keys(s.functions)) this.before.set(fn, captureState(this.account, s, fn));
     const tokens = new TaskTokenRegistry(this.clock);
+    this.tokens = tokens;
     this.slack = new SimulatedSlack((l) => this.emit(l), () => this.clock.nowMs());
 
     this.env = await wiring.createEnvironment({
@@ -284,7 +289,10 @@ class Simulation {
     const sm = this.runner.stateMachineNames().find((m) => m.logicalId === logicalId);
     const workflow = sm ? workflowOf(sm) : null;
     if (!sm || !workflow) throw new SimulationSetupError(`state machine ${logicalId} is not one of Warden's workflows in the template`);
-    const { functionName, incidentId } = subjectOf(input);
+    const subject = subjectOf(input);
+    const incidentId = subject.incidentId;
+    // a restore names only the incident: its function is the one that incident quarantined
+    const functionName = subject.functionName ?? [...this.executions.values()].find((e) => e.incidentId === incidentId && e.functionName)?.functionName ?? null;
     if (workflow === 'quarantine' && functionName && this.scenario.functions[functionName] && !this.atQuarantine.has(functionName)) {
       this.atQuarantine.set(functionName, { before: captureState(this.account, this.scenario, functionName), after: null });
     }
@@ -390,9 +398,28 @@ class Simulation {
     await this.settle();
   }
 
+  /**
+   * Waits until nothing moves without the clock: no tracked work (deliveries, invocations, clicks)
+   * and every running execution parked on a task token (its timers are on the simulated clock).
+   */
   private async settle(): Promise<void> {
-    await this.work.settle();
-    for (const f of this.work.takeFailures()) this.problem(`${(f as Error)?.message ?? String(f)}`);
+    let lastProgress = this.wallNow();
+    let seen = this.lines.length;
+    for (;;) {
+      await this.work.settle();
+      for (const f of this.work.takeFailures()) this.problem(`${(f as Error)?.message ?? String(f)}`);
+      const parked = new Set(this.tokens.pending().map((t) => t.executionArn));
+      const busy = [...this.executions.values()].filter((e) => !e.done && !parked.has(e.executionArn));
+      if (busy.length === 0 && this.work.size === 0) return;
+      if (this.lines.length !== seen) {
+        seen = this.lines.length;
+        lastProgress = this.wallNow();
+      } else if (this.wallNow() - lastProgress > STUCK_MS) {
+        this.problem(`no progress for ${STUCK_MS / 1000} s of real time in: ${busy.map((e) => `${e.workflow} ${e.executionArn}`).join(', ')}; the simulation moves on`);
+        return;
+      }
+      await new Promise<void>((r) => setTimeout(r, 1));
+    }
   }
 
   private async runStep(step: ScenarioStep): Promise<void> {
@@ -428,12 +455,16 @@ class Simulation {
     const outcomes: CallOutcome[][] = [];
     for (let i = 0; i < repeat; i++) {
       const result = (await this.work.track(invoker(event))) as { calls?: CallOutcome[] } | undefined;
-      outcomes.push(result?.calls ?? []);
-    }
-    const last = outcomes.at(-1) ?? [];
-    for (const c of last) {
-      const said = c.outcome === 'ok' ? `ok (HTTP ${c.status})` : c.outcome === 'blocked' ? 'BLOCKED by the agent' : `failed: ${c.error}`;
-      this.note(`${fn}: ${c.call} → ${said}`);
+      const calls = result?.calls ?? [];
+      outcomes.push(calls);
+      // what the function's code saw, before EventBridge delivers what its agent reported
+      if (i === repeat - 1) {
+        for (const c of calls) {
+          const said = c.outcome === 'ok' ? `ok (HTTP ${c.status})` : c.outcome === 'blocked' ? 'BLOCKED by the agent' : `failed: ${c.error}`;
+          this.note(`${fn}: ${c.call} → ${said}`);
+        }
+      }
+      await this.settle();
     }
     outcomes.forEach((calls) => calls.forEach((c) => {
       if (c.expect && c.expect !== c.outcome) this.problem(`${fn}: ${c.call} was expected to be ${c.expect === 'ok' ? 'let through' : 'blocked'}, but was ${c.outcome}${c.error ? ` (${c.error})` : ''}`);
