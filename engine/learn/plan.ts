@@ -85,7 +85,8 @@ function remaining(fo: FunctionObservations, existing: CompiledPolicy, now: numb
   for (const [kind, from, to] of sets) {
     for (const [k, s] of from) {
       const d = existing.decide({ name: fo.name }, keyToAccess(kind, k), now);
-      if (d.verdict === 'allow') allowed++;
+      // allow with no rule is the deny-list-only default, not coverage by an allow list: propose it
+      if (d.verdict === 'allow' && d.rule !== null) allowed++;
       else if (d.verdict === 'deny') denied.push({ function: fo.name, access: describe(kind, k), rule: d.rule, seen: s });
       else to.set(k, s);
     }
