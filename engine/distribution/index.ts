@@ -8,4 +8,5 @@ export { policySourceFromEnv, parseDistributionEnv, formatPolicySourceEvent, Dis
 export { defaultBundleLoader } from './bundle-loader';
 export { checkCodeOwners, checkCodeOwnersDir, renderCodeOwners, writeCodeOwners, OwnersFileSchema, type OwnersFile, type OwnershipFinding, type CodeOwnersReport } from './codeowners';
 export type { Pointer, Control, KillSwitch, SourceInfo, BundleSignatureFile } from './documents';
+export { evaluatorFromSource, reportSourceEvents } from './engine-source';
 export * from './errors';

@@ -293,10 +293,13 @@ export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(op
 
   return {
     async start() {
-      if (running) return snapshot();
-      running = true;
-      await refresh();
-      schedule();
+      if (!running) {
+        running = true;
+        await refresh();
+        schedule();
+      } else if (!state) {
+        await refresh(); // a retry after a start that found no policy
+      }
       return snapshot();
     },
     current: () => snapshot().policy,
