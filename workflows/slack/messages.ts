@@ -93,7 +93,7 @@ export function approvalRequestMessage(d: DecisionEventDetail, v: ApprovalReques
     deny: { type: 'plain_text', text: 'Cancel' },
   };
   return {
-    text: clip(`${title} (approvers: ${v.approvers.join(', ')})`, 3000),
+    text: clip(`${esc(title)} (approvers: ${v.approvers.map(user).join(' ')})`, 3000),
     blocks: [
       header(title),
       factsSection(d),
@@ -124,7 +124,7 @@ export function approvalClosedMessage(d: DecisionEventDetail, v: ApprovalOutcome
     line = `:hourglass: *No decision* before ${slackDate(v.at)}. ${esc(v.then)}`;
   }
   return {
-    text: clip(`${title}. ${plain(line)}`, 3000),
+    text: clip(`${esc(title)}. ${plain(line)}`, 3000),
     blocks: [header(title), factsSection(d), ...reasonAndIds(d), { type: 'section', text: { type: 'mrkdwn', text: clip(line, 2900) } }],
   };
 }
@@ -146,7 +146,7 @@ export interface EscalationView {
 export function escalationMessage(d: DecisionEventDetail, v: EscalationView): SlackMessage {
   const title = `${d.severity === 'critical' || d.severity === 'high' ? ':rotating_light: ' : ''}Warden escalation (${v.tier}): ${d.function.name} → ${describeAccess(d.access)}`;
   return {
-    text: clip(`${title} — acknowledge within ${humanDuration(v.ackTimeoutSeconds)}`, 3000),
+    text: clip(`${esc(title)} — acknowledge within ${humanDuration(v.ackTimeoutSeconds)}`, 3000),
     blocks: [
       header(title),
       factsSection(d),
@@ -168,7 +168,7 @@ export function escalationClosedMessage(d: DecisionEventDetail, v: EscalationClo
     : `:arrow_up: *No acknowledgement* from tier ${esc(v.tier)} by ${slackDate(v.at)}. ${esc(v.next)}`;
   const title = v.outcome === 'acknowledged' ? `Acknowledged: ${what}` : `Escalated past ${v.tier}: ${what}`;
   return {
-    text: clip(`${title}. ${plain(line)}`, 3000),
+    text: clip(`${esc(title)}. ${plain(line)}`, 3000),
     blocks: [header(title), factsSection(d), ...reasonAndIds(d), { type: 'section', text: { type: 'mrkdwn', text: clip(line, 2900) } }],
   };
 }
