@@ -4,6 +4,7 @@ export { publishBundle, rollbackTo, setKillSwitch, type PublishOptions, type Pub
 export { createLocalSigner, createVerifier, generateSigningKeyPair, keyFingerprint, parsePublicKeys, sha256Hex, type Signature, type SignatureAlgorithm, type Signer, type Verifier } from './signing';
 export { openStore, bundleKeys, POINTER_KEY, CONTROL_KEY, type PolicyStore, type StoredObject, type PutOptions } from './store';
 export { LocalDirectoryStore } from './local-store';
+export { createLocalDistribution, type LocalDistribution } from './local';
 export { policySourceFromEnv, parseDistributionEnv, formatPolicySourceEvent, DistributionEnvSchema, type SourceFromEnvOptions } from './runtime';
 export { defaultBundleLoader } from './bundle-loader';
 export { checkCodeOwners, checkCodeOwnersDir, renderCodeOwners, writeCodeOwners, OwnersFileSchema, type OwnersFile, type OwnershipFinding, type CodeOwnersReport } from './codeowners';

@@ -405,3 +405,20 @@ describe('kill switch', () => {
     await expect(setKillSwitch({ store: ctx.store, signer, clock: ctx.clock, engaged: true, reason: 'r', updatedBy: 'a' })).resolves.toMatchObject({ changed: false, sequence: 1 });
   });
 });
+
+describe('local distribution (what warden simulate uses)', () => {
+  it('publishes, serves several sources, and flips the kill switch', async () => {
+    const { createLocalDistribution } = await import('../../engine/distribution/local');
+    const clock = manualClock();
+    const d = createLocalDistribution({ loadBundle: loadTestBundle, clock, dir: tempDir() });
+    await d.publish(v1.text);
+    const agentA = d.source();
+    const engine = d.source();
+    await Promise.all([agentA.start(), engine.start()]);
+    await d.publish(v2.text);
+    await d.killSwitch(true, 'drill');
+    await Promise.all([agentA.refresh(), engine.refresh()]);
+    expect([agentA.version, engine.version]).toEqual([v2.policyVersion, v2.policyVersion]);
+    expect(agentA.current().modeFor('orders-api')).toBe('monitor');
+  });
+});
