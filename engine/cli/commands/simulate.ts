@@ -19,8 +19,23 @@ export function registerSimulateCommand(program: Command): void {
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const { runSimulation } = await import('../../local/simulate/simulate');
       const { ScenarioError } = await import('../../local/simulate/errors');
+      let ask: ((q: string) => Promise<string>) | undefined;
+      let closeAsk = () => undefined as void;
+      if (opts.interactive) {
+        if (!process.stdin.isTTY) {
+          process.stderr.write('warden simulate: --interactive asks for approvals in a terminal, but stdin is not one; run it in a terminal, or script the clicks in a scenario (click: …)\n');
+          process.exitCode = 2;
+          return;
+        }
+        const readline = await import('node:readline/promises');
+        // prompts go to stderr so that --json output stays one object per line
+        const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+        ask = (q) => rl.question(q);
+        closeAsk = () => rl.close();
+      }
       try {
         const summary = await runSimulation({
+          ask,
           scenarioFile: opts.scenario,
           rulesDir: opts.rules,
           json: opts.json === true,
@@ -33,6 +48,8 @@ export function registerSimulateCommand(program: Command): void {
       } catch (err) {
         process.stderr.write(`warden simulate: ${(err as Error).message}\n`);
         process.exitCode = err instanceof ScenarioError ? 2 : 1;
+      } finally {
+        closeAsk();
       }
     });
 }

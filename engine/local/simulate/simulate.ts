@@ -98,6 +98,8 @@ class Simulation {
   /** state right before each quarantine ran, and right after, by function */
   private readonly atQuarantine = new Map<string, { before: FullRoleState; after: FullRoleState | null }>();
   private readonly restoredFns = new Set<string>();
+  /** approval messages already put to the terminal (--interactive) */
+  private readonly asked = new Set<string>();
   private readonly invokers = new Map<string, (event: unknown) => Promise<unknown>>();
   private emitted = 0;
   /** set-up finished: the scenario's expectations are checked only then (else the set-up problem says it all) */
@@ -365,6 +367,7 @@ class Simulation {
       }
       await this.runStep(step);
       await this.settle();
+      await this.askApprovals();
       this.progress();
     }
     // let every workflow finish: timers fire in order until none is left or the settle window closes
@@ -373,6 +376,7 @@ class Simulation {
       const next = this.clock.nextTimerAt();
       if (next === undefined || next > horizon) break;
       await this.advanceTo(next);
+      await this.askApprovals();
       this.progress();
     }
     if (this.running() > 0) {
@@ -428,6 +432,10 @@ class Simulation {
     } else if ('invoke' in step) {
       await this.invoke(step.invoke, { payload: step.payload, calls: step.calls }, step.repeat);
     } else if ('click' in step) {
+      if (this.o.interactive && ['approve', 'deny', 'reviewing'].includes(step.click.button)) {
+        this.note(`(interactive: the scenario's click of ${step.click.user} on "${step.click.button}" for ${step.click.function} is left to you)`);
+        return;
+      }
       await this.click(step.click.user, step.click.function, step.click.button);
     } else if ('ack' in step) {
       await this.click(step.ack.user, step.ack.function, 'acknowledge');
@@ -469,6 +477,28 @@ class Simulation {
     outcomes.forEach((calls) => calls.forEach((c) => {
       if (c.expect && c.expect !== c.outcome) this.problem(`${fn}: ${c.call} was expected to be ${c.expect === 'ok' ? 'let through' : 'blocked'}, but was ${c.outcome}${c.error ? ` (${c.error})` : ''}`);
     }));
+  }
+
+  /** --interactive: every new approval request is put to the person at the terminal. */
+  private async askApprovals(): Promise<void> {
+    if (!this.o.interactive || !this.o.ask) return;
+    for (const m of this.slack.all()) {
+      if (this.asked.has(`${m.channel}/${m.ts}`)) continue;
+      this.asked.add(`${m.channel}/${m.ts}`);
+      const fn = Object.keys(this.scenario.functions).find((f) => this.slack.findButton(f, 'warden_approve')?.message === m);
+      if (!fn) continue;
+      this.printer.clearProgress();
+      const answer = (await this.o.ask(`\n${m.text}\n  [a] approve  [d] deny  [r] still reviewing  [Enter] no answer (let it time out) > `)).trim().toLowerCase();
+      const button = answer.startsWith('a') ? 'approve' : answer.startsWith('d') ? 'deny' : answer.startsWith('r') ? 'reviewing' : null;
+      if (!button) {
+        this.note(`(interactive: no answer to the approval request for ${fn})`);
+        continue;
+      }
+      const suggested = /approvers: [^)]*?([UW][A-Z0-9]{2,})/.exec(m.text)?.[1] ?? 'U0APPROVER1';
+      const user = (await this.o.ask(`  as which Slack user? [${suggested}] > `)).trim() || suggested;
+      await this.click(user, fn, button);
+      await this.settle();
+    }
   }
 
   private async click(user: string, fn: string, button: 'approve' | 'deny' | 'reviewing' | 'acknowledge' | 'looking'): Promise<void> {
