@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { Annotations, Aws, CfnOutput, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -24,7 +26,9 @@ import { EscalateWorkflow } from '../workflows/escalate/escalate.workflow';
 import { ESCALATION_FILE, parseEscalationConfig } from '../workflows/escalate/escalation-config';
 import { QuarantineWorkflow } from '../workflows/quarantine/quarantine.workflow';
 import { RestoreWorkflow } from '../workflows/restore/restore.workflow';
-import { APPROVERS_FILE, parseApproversConfig } from '../workflows/slack/approvers';
+import { APPROVERS_CONFIG_ENV, APPROVERS_FILE, parseApproversConfig } from '../workflows/slack/approvers';
+import { SLACK_SECRET_ENV } from '../workflows/slack/secrets';
+import { approversEnvValue } from '../workflows/approval/approval.workflow';
 import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE, type Mode } from '../engine/events/access-event';
 import { DECISION_EVENT_DETAIL_TYPE, DECISION_EVENT_SOURCE, type ResponseAction } from '../engine/events/decision-event';
 import { TABLES, type TableName } from '../engine/audit/tables';
@@ -102,6 +106,9 @@ export class Warden extends Construct {
   readonly restore: RestoreWorkflow;
   readonly escalate: EscalateWorkflow;
   readonly approval: ApprovalWorkflow;
+  /** the Slack interactivity endpoint (Request URL of the Slack app) */
+  readonly slackApi: apigw.HttpApi;
+  readonly slackInteractivity: nodejs.NodejsFunction;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly deadLetterQueues: Record<string, sqs.Queue> = {};
   private agentLayerVersion?: lambda.LayerVersion;
@@ -226,6 +233,47 @@ export class Warden extends Construct {
       this.acknowledgeWorkflowFindings(wf);
     }
 
+    // ---- Slack interactivity endpoint ----------------------------------------------------------------
+    this.slackInteractivity = this.nodeFunction('SlackInteractivity', {
+      entry: join(REPO_ROOT, 'workflows/slack/interactivity.ts'),
+      description: 'Warden Slack interactivity: verifies the signature, checks the approver, answers the waiting workflow',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: {
+        [TABLES.approvals.env]: this.tables.approvals.tableName,
+        [TABLES.audit.env]: this.tables.audit.tableName,
+        [SLACK_SECRET_ENV.signingSecret]: this.slackSigningSecret.secretArn,
+        [SLACK_SECRET_ENV.botToken]: this.slackBotToken.secretArn,
+        [APPROVERS_CONFIG_ENV]: approversEnvValue(this.approval.config),
+      },
+    });
+    const slackRole = this.slackInteractivity.role!;
+    this.slackSigningSecret.grantRead(slackRole);
+    this.slackBotToken.grantRead(slackRole);
+    slackRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [this.tables.approvals.tableArn] }));
+    slackRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.tables.audit.tableArn] }));
+    this.approval.stateMachine.grantTaskResponse(slackRole);
+    this.escalate.stateMachine.grantTaskResponse(slackRole);
+    const accessLogs = new logs.LogGroup(this, 'SlackApiAccessLogs', { retention: p.engine.logRetentionDays as logs.RetentionDays, removalPolicy: p.removalPolicy });
+    this.slackApi = new apigw.HttpApi(this, 'SlackApi', { description: 'Warden: Slack interactivity (Request URL)', createDefaultStage: false });
+    new apigw.HttpStage(this, 'SlackApiStage', {
+      httpApi: this.slackApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 20, burstLimit: 40 },
+      accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
+    });
+    this.slackApi.addRoutes({
+      path: '/slack/interactivity',
+      methods: [apigw.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('SlackInteractivityIntegration', this.slackInteractivity),
+    });
+    Validations.of(this.slackApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'Slack cannot send IAM or JWT credentials; every request is authenticated by its Slack v0 signature (HMAC with the signing secret) before anything is read.',
+    });
+
+    new CfnOutput(this, 'SlackInteractivityUrl', { value: `${this.slackApi.apiEndpoint}/slack/interactivity`, description: 'paste into the Slack app: Interactivity & Shortcuts → Request URL' });
     new CfnOutput(this, 'RestoreStateMachineArn', {
       value: this.restore.stateMachine.stateMachineArn,
       description: 'start on demand to undo a quarantine: {"incidentId":"inc-…","dryRun":true}',

@@ -290,6 +290,26 @@ describe('topics', () => {
   });
 });
 
+describe('Slack interactivity endpoint', () => {
+  it('serves POST /slack/interactivity on an HTTP API with access logs and throttling', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => props(r).RouteKey);
+    expect(routes).toContain('POST /slack/interactivity');
+    const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0]!;
+    expect(props(stage).AccessLogSettings?.DestinationArn).toBeDefined();
+    expect(props(stage).DefaultRouteSettings?.ThrottlingRateLimit).toBeGreaterThan(0);
+  });
+
+  it('gets the Slack secrets as ARNs of Secrets Manager secrets, and may answer the waiting workflows', () => {
+    const [id, fn] = ofType('AWS::Lambda::Function').find(([i]) => i.includes('SlackInteractivity'))!;
+    const env = props(fn).Environment.Variables;
+    for (const k of ['WARDEN_SLACK_SIGNING_SECRET_ARN', 'WARDEN_SLACK_BOT_TOKEN_ARN']) expect(t.Resources[refOf(env[k])!]!.Type).toBe('AWS::SecretsManager::Secret');
+    const roleId = refOf(props(fn).Role)!;
+    const own = allPolicyStatements().filter(({ owner }) => ((t.Resources[owner]!.Properties as { Roles?: unknown[] }).Roles ?? []).some((r) => refOf(r) === roleId));
+    const actions = own.flatMap(({ s }) => actionsOf(s));
+    expect({ id, actions }).toEqual({ id, actions: expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskHeartbeat', 'secretsmanager:GetSecretValue']) });
+  });
+});
+
 describe('Slack secrets', () => {
   it('keeps secret values out of the template and out of function environments', () => {
     for (const [id, s] of ofType('AWS::SecretsManager::Secret')) {
