@@ -282,12 +282,18 @@ export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(op
     (timer as { unref?: () => void } | undefined)?.unref?.();
   }
 
-  function snapshot(): PolicySnapshot<P> {
+  /** The state in force (hot path: no allocation); starts a background refresh when it is due. */
+  function live(): State {
     const s = state;
     if (!s) {
       throw new PolicyUnavailableError(`no verified policy is loaded from ${store.url} and no packaged policy was given: decide deny until one loads (see the "rejected" events for why)`);
     }
     if (refreshOnUse && refreshMs > 0 && running && !inflight && clock.now() - lastAttempt >= refreshMs) void refresh();
+    return s;
+  }
+
+  function snapshot(): PolicySnapshot<P> {
+    const s = live();
     return { policy: s.effective, policyVersion: s.base.policyVersion, sequence: s.sequence, killSwitch: s.killSwitch, from: s.from, loadedAt: s.loadedAt };
   }
 
@@ -302,7 +308,7 @@ export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(op
       }
       return snapshot();
     },
-    current: () => snapshot().policy,
+    current: () => live().effective,
     snapshot,
     get version() { return state?.base.policyVersion ?? null; },
     get killSwitch() { return killSwitch; },

@@ -68,7 +68,7 @@ async function peek<T>(store: PolicyStore, key: string, kind: 'pointer' | 'contr
 }
 
 /** Checks a stored bundle exactly as an agent would (digest, signature, compile, version). */
-async function checkStoredBundle(store: PolicyStore, policyVersion: string, verifier: Verifier, loadBundle: BundleLoader): Promise<{ sha256: string; bytes: number; sig: BundleSignatureFile }> {
+async function checkStoredBundle(store: PolicyStore, policyVersion: string, verifier: Verifier, loadBundle: BundleLoader, compiledSha256?: string): Promise<{ sha256: string; bytes: number; sig: BundleSignatureFile }> {
   const keys = bundleKeys(policyVersion);
   const [bundle, sigObj] = await Promise.all([store.get(keys.bundle), store.get(keys.signature)]);
   if (!bundle) throw new DocumentError(`${store.url}/${keys.bundle} is missing: publish that version first`);
@@ -79,6 +79,8 @@ async function checkStoredBundle(store: PolicyStore, policyVersion: string, veri
     throw new DocumentError(`${store.url}/${keys.signature} does not describe ${keys.bundle} (digest or version differs): the store holds inconsistent objects`);
   }
   verifier.verifyDigest('bundle', sha256, sig.signature);
+  // Bytes identical to the ones just compiled need not be compiled again.
+  if (compiledSha256 === sha256) return { sha256, bytes: bundle.body.byteLength, sig };
   const policy = loadBundle(new TextDecoder('utf-8', { fatal: true }).decode(bundle.body), `${store.url}/${keys.bundle}`);
   if (policy.policyVersion !== policyVersion) {
     throw new DocumentError(`${store.url}/${keys.bundle} compiles to ${policy.policyVersion}, not ${policyVersion}`);
@@ -150,7 +152,7 @@ export async function publishBundle(opts: PublishOptions): Promise<PublishResult
   };
   await store.put(keys.signature, Buffer.from(JSON.stringify(sigFile, null, 2) + '\n', 'utf8'), { contentType: 'application/json' });
   // 3. read back what landed and check it as an agent will, before anything points at it.
-  const checked = await checkStoredBundle(store, policyVersion, verifier, opts.loadBundle);
+  const checked = await checkStoredBundle(store, policyVersion, verifier, opts.loadBundle, sha256);
   // 4. move the pointer last.
   return movePointer({ ...opts, policyVersion, sha256: checked.sha256, bytes: checked.bytes });
 }
