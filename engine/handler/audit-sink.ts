@@ -1,20 +1,25 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AuditLog } from '../audit/audit-log';
 import type { Decision, DecisionEventDetail } from '../events/decision-event';
 import type { AuditSink } from './core';
 
+export const DECISION_AUDIT_TYPE = 'engine.decision';
+export const INVALID_EVENT_AUDIT_TYPE = 'engine.invalid-event';
+/** partition of events that named no (valid) function */
+export const INVALID_EVENT_PK = 'FN#(invalid-event)';
+
 /**
- * The audit record of one decision, in the audit table's key layout (engine/audit/tables.ts):
- * pk `FN#<function>`, sk `<time>#decision#<decisionId>`. Carries the rule id and policy version.
+ * The audit entry of one decision (engine/audit/audit-log.ts adds time, id and the sort key):
+ * pk `FN#<function>`. Carries the rule id and the policy version behind the decision.
  */
-export function decisionAuditItem(d: DecisionEventDetail): Record<string, unknown> {
+export function decisionAuditItem(d: DecisionEventDetail): { pk: string; type: string } & Record<string, unknown> {
   return {
     pk: `FN#${d.function.name}`,
-    sk: `${d.time}#decision#${d.decisionId}`,
-    type: 'decision',
+    type: DECISION_AUDIT_TYPE,
     decisionId: d.decisionId,
     eventId: d.eventId,
     incidentId: d.incidentId,
-    time: d.time,
+    decidedAt: d.time,
     functionName: d.function.name,
     verdict: d.verdict,
     rule: d.rule,
@@ -32,8 +37,8 @@ export function decisionAuditItem(d: DecisionEventDetail): Record<string, unknow
 
 const RAW_LIMIT = 8 * 1024;
 
-/** The audit record of an event that could not be parsed: pk `INVALID`, the error and the clipped raw input. */
-export function invalidAuditItem(d: Decision, raw: unknown, time: string): Record<string, unknown> {
+/** The audit entry of an event that could not be parsed: the error and the clipped raw input. */
+export function invalidAuditItem(d: Decision, raw: unknown, time: string): { pk: string; type: string } & Record<string, unknown> {
   let text: string;
   try {
     text = JSON.stringify(raw) ?? String(raw);
@@ -41,11 +46,10 @@ export function invalidAuditItem(d: Decision, raw: unknown, time: string): Recor
     text = String(raw);
   }
   return {
-    pk: 'INVALID',
-    sk: `${time}#invalid#${d.id ?? 'no-id'}`,
-    type: 'invalid-event',
+    pk: INVALID_EVENT_PK,
+    type: INVALID_EVENT_AUDIT_TYPE,
     eventId: d.id,
-    time,
+    decidedAt: time,
     verdict: d.verdict,
     rule: d.rule,
     severity: d.severity,
@@ -56,14 +60,15 @@ export function invalidAuditItem(d: Decision, raw: unknown, time: string): Recor
   };
 }
 
-/** Writes audit records with PutItem; an error propagates (the invocation is retried). */
-export function dynamoAuditSink(doc: Pick<DynamoDBDocumentClient, 'send'>, tableName: string): AuditSink {
+/** Appends audit entries through the shared AuditLog; an error propagates (the invocation is retried). */
+export function dynamoAuditSink(doc: Pick<DynamoDBDocumentClient, 'send'>, tableName: string, now: () => number): AuditSink {
+  const log = new AuditLog({ doc, tableName, clock: { nowMs: now } });
   return {
     async recordDecision(d) {
-      await doc.send(new PutCommand({ TableName: tableName, Item: decisionAuditItem(d) }));
+      await log.record(decisionAuditItem(d));
     },
     async recordInvalid(d, raw, time) {
-      await doc.send(new PutCommand({ TableName: tableName, Item: invalidAuditItem(d, raw, time) }));
+      await log.record(invalidAuditItem(d, raw, time));
     },
   };
 }

@@ -101,7 +101,7 @@ export function createHandler(env: Record<string, string | undefined>, o: Handle
       cfg.WARDEN_EXCEPTION_CACHE_MS,
       now,
     ),
-    audit: dynamoAuditSink(doc, cfg.WARDEN_AUDIT_TABLE),
+    audit: dynamoAuditSink(doc, cfg.WARDEN_AUDIT_TABLE, now),
     publisher: putEventsPublisher({ client: o.eventBridge ?? new EventBridgeClient({}), busName: cfg.WARDEN_EVENT_BUS }),
     now,
     log: loggerPort(logger),

@@ -98,7 +98,7 @@ describe('rules-engine Lambda', () => {
     expect(entry!.detail).toMatchObject({ eventId: 'acc-1', verdict: 'deny', rule: 'paste-pastebin', severity: 'critical', response: 'quarantine', function: { name: 'orders-api' } });
     expect(entry!.detail.policyVersion).toMatch(/^sha256:/);
     const audit = await auditItems('FN#orders-api');
-    expect(audit.find((a) => a.decisionId === entry!.detail.decisionId)).toMatchObject({ type: 'decision', rule: 'paste-pastebin', policyVersion: entry!.detail.policyVersion });
+    expect(audit.find((a) => a.decisionId === entry!.detail.decisionId)).toMatchObject({ type: 'engine.decision', rule: 'paste-pastebin', policyVersion: entry!.detail.policyVersion });
   });
 
   it('is idempotent on the EventBridge event id: a redelivery publishes nothing new', async () => {
@@ -124,8 +124,8 @@ describe('rules-engine Lambda', () => {
     const out = await handler()(agentEvent('evt-bad', { id: 'acc-bad', function: { name: 'orders-api' } }), context);
     expect(out.counts).toMatchObject({ invalid: 1, deny: 1 });
     expect(published()).toHaveLength(0);
-    const items = await auditItems('INVALID');
-    expect(items.find((i) => i.eventId === 'acc-bad')).toMatchObject({ type: 'invalid-event', verdict: 'deny', error: expect.any(String) });
+    const items = await auditItems('FN#(invalid-event)');
+    expect(items.find((i) => i.eventId === 'acc-bad')).toMatchObject({ type: 'engine.invalid-event', verdict: 'deny', error: expect.any(String) });
   });
 
   it('honours a time-bound exception from the exceptions table for an unlisted access', async () => {
