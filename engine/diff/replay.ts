@@ -1,6 +1,6 @@
 import type { AccessEvent, Verdict } from '../events/access-event';
 import type { ResponseAction, Severity } from '../events/decision-event';
-import type { CompiledPolicy, ResponseFacts, ResponseSelector } from '../policy/types';
+import type { CompiledPolicy, ListVerdict, ResponseFacts, ResponseSelector } from '../policy/types';
 
 /**
  * Impact analysis: replays observed traffic against two rule sets and reports what changes.
@@ -69,14 +69,28 @@ export function describeAccess(a: AccessEvent['access']): string {
   return `${a.kind} ${where}${a.port !== undefined ? `:${a.port}` : ''}`;
 }
 
+/** Tags in their given order: equal tags in another order only make a second group, merged in the report. */
 function tagsKey(tags: Record<string, string>): string {
-  const keys = Object.keys(tags);
-  if (keys.length === 0) return '';
-  return JSON.stringify(keys.sort().map((k) => [k, tags[k]]));
+  let k = '';
+  for (const t in tags) k += `${t}=${tags[t]}\u0001`;
+  return k;
+}
+
+type Level<T> = Map<string, T>;
+const mk = <T>(): Map<string, T> => new Map();
+function sub<T>(m: Level<T>, k: string, make: () => T): T {
+  let v = m.get(k);
+  if (v === undefined) m.set(k, (v = make()));
+  return v;
 }
 
 export class Replay {
-  private readonly groups = new Map<string, Group>();
+  // function → tags → service → action → base rule → head rule → group. Nested maps keyed by the
+  // strings the event and the policy already hold: no key string is built per event.
+  private readonly tree: Level<Level<Level<Level<Level<Level<Group>>>>>> = new Map();
+  // groups whose rule id decided with another verdict or severity (duplicate ids): full key
+  private readonly odd = new Map<string, Group>();
+  private readonly groups: Group[] = [];
   events = 0;
   accesses = 0;
 
@@ -84,29 +98,44 @@ export class Replay {
 
   /** Decides one event against both sides. Synchronous and allocation-light on the common path. */
   add(ev: AccessEvent, line: number): void {
-    const fn = { name: ev.function.name };
+    const fn = ev.function;
     const b = this.base.policy.decide(fn, ev.access, this.now);
     const h = this.head.policy.decide(fn, ev.access, this.now);
     this.events++;
     this.accesses += ev.count;
     const service = ev.access.service ?? null;
     const action = ev.access.action ?? null;
-    const key = `${fn.name}\0${tagsKey(ev.function.tags)}\0${service ?? ''}\0${action ?? ''}\0${b.verdict}\0${b.rule ?? ''}\0${b.severity}\0${h.verdict}\0${h.rule ?? ''}\0${h.severity}`;
-    let g = this.groups.get(key);
-    if (!g) {
-      g = {
-        fn: fn.name, tags: ev.function.tags, service, action,
-        base: { verdict: b.verdict, rule: b.rule, severity: b.severity },
-        head: { verdict: h.verdict, rule: h.rule, severity: h.severity },
-        accesses: 0, events: 0, samples: [],
-      };
-      this.groups.set(key, g);
+    const tk = tagsKey(fn.tags);
+    const byTags = sub(this.tree, fn.name, mk<Level<Level<Level<Level<Group>>>>>);
+    const byService = sub(byTags, tk, mk<Level<Level<Level<Group>>>>);
+    const byAction = sub(byService, service ?? '', mk<Level<Level<Group>>>);
+    const byBase = sub(byAction, action ?? '', mk<Level<Group>>);
+    const leaf = sub(byBase, b.rule ?? b.verdict, mk<Group>);
+    const hk = h.rule ?? h.verdict;
+    let g = leaf.get(hk);
+    if (g !== undefined && (g.base.verdict !== b.verdict || g.base.severity !== b.severity || g.head.verdict !== h.verdict || g.head.severity !== h.severity)) {
+      const key = `${fn.name}\0${tk}\0${service}\0${action}\0${b.verdict}\0${b.rule}\0${b.severity}\0${h.verdict}\0${h.rule}\0${h.severity}`;
+      g = this.odd.get(key);
+      if (g === undefined) this.odd.set(key, (g = this.newGroup(fn, service, action, b, h)));
+    } else if (g === undefined) {
+      leaf.set(hk, (g = this.newGroup(fn, service, action, b, h)));
     }
     g.accesses += ev.count;
     g.events++;
     if (g.samples.length < SAMPLES && (b.verdict !== h.verdict || b.rule !== h.rule || b.severity !== h.severity || g.samples.length === 0)) {
       g.samples.push({ line, id: ev.id, access: describeAccess(ev.access) });
     }
+  }
+
+  private newGroup(fn: AccessEvent['function'], service: string | null, action: string | null, b: ListVerdict, h: ListVerdict): Group {
+    const g: Group = {
+      fn: fn.name, tags: fn.tags, service, action,
+      base: { verdict: b.verdict, rule: b.rule, severity: b.severity },
+      head: { verdict: h.verdict, rule: h.rule, severity: h.severity },
+      accesses: 0, events: 0, samples: [],
+    };
+    this.groups.push(g);
+    return g;
   }
 
   /** Selects responses per group on both sides and returns the changes, grouped by function and rule. */
@@ -119,7 +148,7 @@ export class Replay {
       return p;
     };
     const merged = new Map<string, DiffChange>();
-    for (const g of this.groups.values()) {
+    for (const g of this.groups) {
       const facts = (d: Group['base'], side: ReplaySide): ResponseFacts => ({
         verdict: d.verdict, severity: d.severity, service: g.service, action: g.action,
         functionName: g.fn, tags: g.tags, mode: side.policy.modeFor(g.fn),

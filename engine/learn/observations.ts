@@ -24,6 +24,18 @@ export interface FunctionObservations {
   hosts: Map<string, Seen>;
   /** key: a normalized IP address \0 port ('' when unknown) */
   ips: Map<string, Seen>;
+  /**
+   * Hot-path memo keyed by the raw strings of the event, sharing the Seen objects of the maps
+   * above: a repeat access costs a few Map lookups and no string building or normalization.
+   */
+  raw?: RawIndex;
+}
+
+interface AwsNode { prefix: string; byResource: Map<string, Seen>; none: Seen | null }
+interface NetNode { norm: string; ip: boolean; byPort: Map<number, Seen> }
+interface RawIndex {
+  aws: Map<string, Map<string, AwsNode>>;
+  net: Map<string, NetNode | null>;
 }
 
 export interface Observations {
@@ -79,16 +91,26 @@ export function normalizeIp(s: string): string | null {
   }
 }
 
-function bump(map: Map<string, Seen>, key: string, count: number, first: number, last: number): void {
+function bump(map: Map<string, Seen>, key: string, count: number, first: number, last: number): Seen {
   const s = map.get(key);
   if (s) {
     s.count += count;
     if (first < s.first) s.first = first;
     if (last > s.last) s.last = last;
-  } else {
-    map.set(key, { count, first, last });
+    return s;
   }
+  const n = { count, first, last };
+  map.set(key, n);
+  return n;
 }
+
+function add(s: Seen, count: number, first: number, last: number): void {
+  s.count += count;
+  if (first < s.first) s.first = first;
+  if (last > s.last) s.last = last;
+}
+
+const NO_PORT = -1;
 
 /** Adds one event. Returns false (and records nothing) for an event that names nothing learnable. */
 export function observe(obs: Observations, ev: AccessEvent): boolean {
@@ -98,29 +120,51 @@ export function observe(obs: Observations, ev: AccessEvent): boolean {
   const last = ev.lastSeen ? parseTime(ev.lastSeen) : t;
   let fo = obs.functions.get(ev.function.name);
   if (!fo) {
-    fo = { name: ev.function.name, aws: new Map(), hosts: new Map(), ips: new Map() };
+    fo = { name: ev.function.name, aws: new Map(), hosts: new Map(), ips: new Map(), raw: { aws: new Map(), net: new Map() } };
     obs.functions.set(ev.function.name, fo);
   }
+  const raw = fo.raw ?? (fo.raw = { aws: new Map(), net: new Map() });
   obs.events++;
   obs.accesses += ev.count;
+  const count = ev.count;
   if (a.kind === 'aws') {
-    const service = a.service!.toLowerCase();
-    const lc = `${service}:${a.action!.toLowerCase()}`;
-    let action = obs.actionCase.get(lc);
-    if (action === undefined) obs.actionCase.set(lc, (action = a.action!));
-    bump(fo.aws, awsKey(service, action, a.resource ?? null), ev.count, first, last);
+    let byAction = raw.aws.get(a.service!);
+    if (!byAction) raw.aws.set(a.service!, (byAction = new Map()));
+    let node = byAction.get(a.action!);
+    if (!node) {
+      const service = a.service!.toLowerCase();
+      const lc = `${service}:${a.action!.toLowerCase()}`;
+      let action = obs.actionCase.get(lc);
+      if (action === undefined) obs.actionCase.set(lc, (action = a.action!));
+      node = { prefix: awsKey(service, action, null), byResource: new Map(), none: null };
+      byAction.set(a.action!, node);
+    }
+    const r = a.resource;
+    if (r === undefined) {
+      if (node.none) add(node.none, count, first, last);
+      else node.none = bump(fo.aws, node.prefix, count, first, last);
+    } else {
+      const s = node.byResource.get(r);
+      if (s) add(s, count, first, last);
+      else node.byResource.set(r, bump(fo.aws, node.prefix + r, count, first, last));
+    }
     return true;
   }
-  if (a.host) {
-    const ip = normalizeIp(a.host);
-    if (ip) bump(fo.ips, hostKey(ip, a.port ?? null), ev.count, first, last);
-    else bump(fo.hosts, hostKey(normalizeHost(a.host), a.port ?? null), ev.count, first, last);
-    return true;
+  // a host name wins over the address; an IP-literal host is an address
+  const target = a.host ?? a.address;
+  if (target === undefined) return false;
+  let net = raw.net.get(target);
+  if (net === undefined) {
+    const ip = normalizeIp(target);
+    net = ip !== null ? { norm: ip, ip: true, byPort: new Map() }
+      : a.host !== undefined ? { norm: normalizeHost(a.host), ip: false, byPort: new Map() }
+        : null;
+    raw.net.set(target, net);
   }
-  const ip = a.address ? normalizeIp(a.address) : null;
-  if (ip) {
-    bump(fo.ips, hostKey(ip, a.port ?? null), ev.count, first, last);
-    return true;
-  }
-  return false;
+  if (net === null) return false;
+  const port = a.port ?? NO_PORT;
+  const s = net.byPort.get(port);
+  if (s) add(s, count, first, last);
+  else net.byPort.set(port, bump(net.ip ? fo.ips : fo.hosts, hostKey(net.norm, port === NO_PORT ? null : port), count, first, last));
+  return true;
 }

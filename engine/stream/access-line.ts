@@ -18,14 +18,32 @@ const isStr = (v: unknown, min: number, max: number): v is string =>
 const optStr = (v: unknown, max: number): boolean => v === undefined || (typeof v === 'string' && v.length <= max);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /**
- * Date.parse with a one-entry memo: an event's time, firstSeen and lastSeen are usually the same
- * string, and learn needs the value again right after validation.
+ * Date.parse with two memos: an event's time, firstSeen and lastSeen are usually the same string,
+ * and consecutive events usually share the second (`2026-11-23T18:00:00` + `.123Z`), so the
+ * canonical form costs a prefix compare and three digits instead of a full parse.
  */
 let memoTime = '';
 let memoMs = NaN;
+let memoSecond = '\u0000'; // 19-char `YYYY-MM-DDTHH:MM:SS` whose `Z` form parsed to memoSecondMs
+let memoSecondMs = NaN;
+const digit = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : -1);
 export function parseTime(s: string): number {
   if (s === memoTime) return memoMs;
-  const ms = Date.parse(s);
+  let ms: number;
+  if (s.length === 24 && s.charCodeAt(19) === 46 /* . */ && s.charCodeAt(23) === 90 /* Z */) {
+    const d1 = digit(s.charCodeAt(20)), d2 = digit(s.charCodeAt(21)), d3 = digit(s.charCodeAt(22));
+    if (d1 >= 0 && d2 >= 0 && d3 >= 0) {
+      if (!s.startsWith(memoSecond)) {
+        memoSecond = s.slice(0, 19);
+        memoSecondMs = Date.parse(`${memoSecond}Z`);
+      }
+      ms = memoSecondMs + d1 * 100 + d2 * 10 + d3;
+    } else {
+      ms = Date.parse(s);
+    }
+  } else {
+    ms = Date.parse(s);
+  }
   memoTime = s;
   memoMs = ms;
   return ms;

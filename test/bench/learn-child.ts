@@ -1,26 +1,41 @@
 /**
- * Child process of test/bench/learn.bench.ts: runs learn (or a bare read) over one log and prints
- * {events, seconds, maxRssMb} as JSON, so peak RSS is that of learn alone, not of the bench runner.
+ * Child process of test/bench/learn.bench.ts: runs learn or diff over one log and prints
+ * {events, seconds, cpuSeconds, maxRssMb} as JSON, so peak RSS is that of the command alone.
+ *   learn-child.js learn LOG OUTDIR
+ *   learn-child.js diff LOG BASEDIR HEADDIR
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runLearn } from '../../engine/learn/run-learn';
 import { checkAllowEntry } from '../../engine/learn/policy-port';
+import { runDiff } from '../../engine/diff/run-diff';
+import { loadDirSide } from '../../engine/diff/sides';
 
 async function main(): Promise<void> {
-  const [input, generalize] = process.argv.slice(2) as [string, string | undefined];
-  const out = mkdtempSync(join(tmpdir(), 'warden-learn-bench-out-'));
+  const [cmd, input, a, b] = process.argv.slice(2) as [string, string, string, string | undefined];
   const t0 = process.hrtime.bigint();
-  const r = await runLearn({
-    input, out, generalize: generalize === 'generalize',
-    loadExisting: () => Promise.reject(new Error('no existing rules in the bench')),
-    checkEntry: checkAllowEntry,
-    now: Date.now, stdout: () => {}, stderr: () => {},
-  });
+  const c0 = process.cpuUsage();
+  let events: number;
+  let extra: Record<string, unknown>;
+  if (cmd === 'learn') {
+    const r = await runLearn({
+      input, out: a, generalize: false,
+      loadExisting: () => Promise.reject(new Error('the bench learns into an empty directory')),
+      checkEntry: checkAllowEntry, now: Date.now, stdout: () => {}, stderr: () => {},
+    });
+    events = r.stats.events;
+    extra = { bad: r.stats.bad, files: r.written.length };
+  } else {
+    const r = await runDiff({
+      input, loadBase: () => loadDirSide(a), loadHead: () => loadDirSide(b!), json: true, now: Date.now,
+      stdout: () => {}, stderr: (s) => process.stderr.write(s),
+    });
+    events = r.stats?.events ?? 0;
+    extra = { bad: r.stats?.bad ?? -1, changes: r.report?.changes.length ?? -1, breaking: r.report?.breaking.changes ?? -1, exitCode: r.exitCode };
+  }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  rmSync(out, { recursive: true, force: true });
-  process.stdout.write(JSON.stringify({ events: r.stats.events, bad: r.stats.bad, files: r.written.length, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  const cpu = process.cpuUsage(c0);
+  process.stdout.write(JSON.stringify({
+    events, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024, ...extra,
+  }) + '\n');
 }
 
 void main();

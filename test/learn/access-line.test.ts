@@ -58,3 +58,15 @@ describe('parseAccessLine', () => {
     }), { numRuns: 2000 });
   });
 });
+
+describe('parseTime', () => {
+  it('equals Date.parse on canonical, odd and invalid timestamps, in any order', async () => {
+    const { parseTime } = await import('../../engine/stream/access-line');
+    const fixed = ['2026-11-23T18:00:00.123Z', '2026-11-23T18:00:00.999Z', '2026-11-23T18:00:01.000Z', '2026-02-30T00:00:00.000Z',
+      '2026-13-01T00:00:00.000Z', '2026-11-23T18:00:00.12xZ', '2026-11-23T18:00:00Z', '2026-11-23', 'garbage', '2026-11-23T25:00:00.000Z'];
+    const iso = fc.date({ min: new Date('1970-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
+    fc.assert(fc.property(fc.array(fc.oneof(iso, fc.constantFrom(...fixed)), { maxLength: 20 }), (xs) => {
+      for (const x of xs) expect(parseTime(x)).toBe(Date.parse(x));
+    }), { numRuns: 500 });
+  });
+});
