@@ -3,7 +3,8 @@ import type { Clock } from '../common/clock';
 import type { ApproversConfig } from '../slack/approvers';
 import { approvalChannelFor, approversFor, exceptionTtlFor } from '../slack/approvers';
 import type { AuditPort } from '../slack/audit-port';
-import { CallbackStore, callbackIdFor, type CallbackItem } from '../slack/callback-store';
+import { CallbackStore, callbackIdFor, lockIdFor, type CallbackItem } from '../slack/callback-store';
+import type { Access } from '../../engine/events/access-event';
 import { CallbackResultSchema, parseDecision, parseTaskInput } from '../slack/decision-input';
 import { TaskInputError } from '../slack/errors';
 import { approvalClosedMessage, approvalRequestMessage } from '../slack/messages';
@@ -27,6 +28,13 @@ export interface ApprovalTaskDeps {
 const Base = { decision: z.unknown() };
 const FollowUp = z.enum(['quarantine', 'escalate', 'none']);
 
+export const ClaimInputSchema = z.object({
+  task: z.literal('claim'),
+  ...Base,
+  executionId: z.string().min(1),
+  /** how long the claim holds while the request is open (the wait's TimeoutSeconds) */
+  holdSeconds: z.number().int().positive(),
+});
 export const RequestInputSchema = z.object({
   task: z.literal('request'),
   ...Base,
@@ -39,8 +47,8 @@ export const RequestInputSchema = z.object({
   /** what a timeout leads to, in words for the message */
   onTimeout: z.string().max(200),
 });
-export const ApprovedInputSchema = z.object({ task: z.literal('approved'), ...Base, approval: CallbackResultSchema });
-export const DeniedInputSchema = z.object({ task: z.literal('denied'), ...Base, approval: CallbackResultSchema, then: FollowUp });
+export const ApprovedInputSchema = z.object({ task: z.literal('approved'), ...Base, executionId: z.string().min(1), approval: CallbackResultSchema });
+export const DeniedInputSchema = z.object({ task: z.literal('denied'), ...Base, executionId: z.string().min(1), approval: CallbackResultSchema, then: FollowUp });
 export const ExpiredInputSchema = z.object({
   task: z.literal('expired'),
   ...Base,
@@ -50,7 +58,7 @@ export const ExpiredInputSchema = z.object({
   then: z.enum(['deny', 'quarantine', 'escalate', 'none']),
   onDeny: FollowUp,
 });
-export const FailedInputSchema = z.object({ task: z.literal('failed'), ...Base, error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough() });
+export const FailedInputSchema = z.object({ task: z.literal('failed'), ...Base, executionId: z.string().min(1), error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough() });
 
 function followUpText(then: string): string {
   switch (then) {
@@ -58,6 +66,32 @@ function followUpText(then: string): string {
     case 'escalate': return 'The escalation tiers have been notified.';
     default: return 'No further action configured.';
   }
+}
+
+/** What an approval is about: the function and the exact access (what an exception would cover). */
+export function approvalSubject(functionName: string, a: Access): string {
+  return JSON.stringify([functionName, a.kind, a.service?.toLowerCase() ?? null, a.action?.toLowerCase() ?? null, a.resource ?? null, a.host?.toLowerCase().replace(/\.$/, '') ?? null, a.host ? null : (a.address ?? null), a.port ?? null]);
+}
+
+/**
+ * One open request per function + access: repeats of the same access while a request is open,
+ * approved (until the exception expires) or just closed (for approval.timeout) end as duplicates.
+ */
+export async function claimRequest(input: unknown, deps: ApprovalTaskDeps): Promise<{ duplicate: boolean; lockId: string; heldBy?: string; status?: string; until?: string }> {
+  const i = parseTaskInput(ClaimInputSchema, input, 'approval.claim');
+  const d = parseDecision(i.decision, 'approval.claim');
+  const now = deps.clock.nowMs();
+  const subject = approvalSubject(d.function.name, d.access);
+  const lockId = lockIdFor('approval', subject);
+  const r = await deps.store.claimLock(lockId, i.executionId, subject, now + i.holdSeconds * 1000, now);
+  if (r.claimed) return { duplicate: false, lockId };
+  const until = new Date(r.lock.until).toISOString();
+  await deps.audit.record({ pk: `INC#${d.incidentId}`, type: 'approval.duplicate', functionName: d.function.name, decisionId: d.decisionId, heldBy: r.lock.holder, status: r.lock.status, until, at: new Date(now).toISOString() });
+  return { duplicate: true, lockId, heldBy: r.lock.holder, status: r.lock.status, until };
+}
+
+async function settle(deps: ApprovalTaskDeps, d: ReturnType<typeof parseDecision>, executionId: string, status: 'approved' | 'denied' | 'expired', untilMs: number): Promise<void> {
+  await deps.store.settleLock(lockIdFor('approval', approvalSubject(d.function.name, d.access)), executionId, status, untilMs);
 }
 
 /** Posts the request, stores the token under an opaque id; returns what the Lambda would (the state machine waits for the token). */
@@ -121,6 +155,7 @@ export async function recordApproval(input: unknown, deps: ApprovalTaskDeps): Pr
     ttl: Math.floor(expiresAtMs / 1000) + 86400,
   };
   const { created } = await deps.exceptions.grant(record);
+  await settle(deps, d, i.executionId, 'approved', expiresAtMs);
   await deps.audit.record({ pk: `INC#${d.incidentId}`, type: 'approval.exception-granted', approvalId: i.approval.approvalId, exceptionId, functionName: d.function.name, entry: record.entry, expiresAt: record.expiresAt, grantedBy: record.grantedBy, at: record.createdAt });
   await updateMessages(deps, i.approval.approvalId, () => approvalClosedMessage(d, { outcome: 'approved', by: i.approval.decidedBy, at: i.approval.decidedAt, exceptionId, allowedUntil: record.expiresAt }));
   return { exceptionId, expiresAt: record.expiresAt, created };
@@ -129,6 +164,7 @@ export async function recordApproval(input: unknown, deps: ApprovalTaskDeps): Pr
 export async function recordDenial(input: unknown, deps: ApprovalTaskDeps): Promise<{ approvalId: string; then: string }> {
   const i = parseTaskInput(DeniedInputSchema, input, 'approval.denied');
   const d = parseDecision(i.decision, 'approval.denied');
+  await settle(deps, d, i.executionId, 'denied', deps.clock.nowMs() + deps.approvers.approval.timeout * 1000);
   await deps.audit.record({ pk: `INC#${d.incidentId}`, type: 'approval.denial-applied', approvalId: i.approval.approvalId, functionName: d.function.name, deniedBy: i.approval.decidedBy, then: i.then, at: new Date(deps.clock.nowMs()).toISOString() });
   await updateMessages(deps, i.approval.approvalId, () => approvalClosedMessage(d, { outcome: 'denied', by: i.approval.decidedBy, at: i.approval.decidedAt, then: followUpText(i.then) }));
   return { approvalId: i.approval.approvalId, then: i.then };
@@ -141,6 +177,7 @@ export async function recordExpiry(input: unknown, deps: ApprovalTaskDeps): Prom
   const approvalId = callbackIdFor('approval', i.executionId, i.stateName);
   const at = new Date(deps.clock.nowMs()).toISOString();
   const before = await deps.store.expire(approvalId, at);
+  await settle(deps, d, i.executionId, 'expired', deps.clock.nowMs() + deps.approvers.approval.timeout * 1000);
   const effective = i.then === 'deny' ? i.onDeny : i.then;
   await deps.audit.record({ pk: `INC#${d.incidentId}`, type: 'approval.expired', approvalId, functionName: d.function.name, error: i.wait?.Error ?? null, defaultAction: i.then, then: effective, lastHeartbeatBy: before?.lastHeartbeatBy ?? null, at });
   const then = `${i.then === 'deny' ? 'Treated as denied. ' : ''}${followUpText(effective)}`;
@@ -152,11 +189,14 @@ export async function recordExpiry(input: unknown, deps: ApprovalTaskDeps): Prom
 export async function recordFailure(input: unknown, deps: ApprovalTaskDeps): Promise<{ recorded: true }> {
   const i = parseTaskInput(FailedInputSchema, input, 'approval.failed');
   const d = parseDecision(i.decision, 'approval.failed');
+  // nothing was asked: let the next occurrence try again
+  await settle(deps, d, i.executionId, 'expired', deps.clock.nowMs());
   await deps.audit.record({ pk: `INC#${d.incidentId}`, type: 'approval.failed', functionName: d.function.name, error: i.error.Error ?? null, cause: String(i.error.Cause ?? '').slice(0, 2000), at: new Date(deps.clock.nowMs()).toISOString() });
   return { recorded: true };
 }
 
 const HANDLERS = {
+  claim: claimRequest,
   request: requestApproval,
   approved: recordApproval,
   denied: recordDenial,

@@ -128,15 +128,16 @@ export class ApprovalWorkflow extends Construct {
       executionId: sfn.JsonPath.stringAt('$$.Execution.Id'), stateName: 'RequestApproval',
       wait: sfn.JsonPath.objectAt('$.wait'), then: onTimeout, onDeny,
     }, '$.expiry', 'no decision in time: close the request, say so in Slack');
-    const failed = call('RecordRequestFailure', { task: 'failed', decision, error: sfn.JsonPath.objectAt('$.error') }, '$.recorded', 'the request could not be posted');
+    const executionId = sfn.JsonPath.stringAt('$$.Execution.Id');
+    const failed = call('RecordRequestFailure', { task: 'failed', decision, executionId, error: sfn.JsonPath.objectAt('$.error') }, '$.recorded', 'the request could not be posted');
     failed.next(new sfn.Fail(this, 'ApprovalRequestFailed', { error: 'Warden.ApprovalRequestFailed', causePath: '$.error.Cause' }));
     request.addCatch(expired, { errors: ['States.Timeout', 'States.HeartbeatTimeout'], resultPath: '$.wait' });
     request.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
     expired.next(afterTimeout);
 
-    const approved = call('RecordApproval', { task: 'approved', decision, approval: sfn.JsonPath.objectAt('$.approval') }, '$.exception', 'grant the time-bound exception, update the message');
+    const approved = call('RecordApproval', { task: 'approved', decision, executionId, approval: sfn.JsonPath.objectAt('$.approval') }, '$.exception', 'grant the time-bound exception, update the message');
     approved.next(new sfn.Succeed(this, 'Approved'));
-    const denied = call('RecordDenial', { task: 'denied', decision, approval: sfn.JsonPath.objectAt('$.approval'), then: onDeny }, '$.denial', 'update the message, then the deny follow-up');
+    const denied = call('RecordDenial', { task: 'denied', decision, executionId, approval: sfn.JsonPath.objectAt('$.approval'), then: onDeny }, '$.denial', 'update the message, then the deny follow-up');
     denied.next(afterDeny);
 
     const decided = new sfn.Choice(this, 'Decided')
@@ -144,9 +145,15 @@ export class ApprovalWorkflow extends Construct {
       .when(sfn.Condition.stringEquals('$.approval.outcome', 'denied'), denied)
       .otherwise(new sfn.Fail(this, 'UnexpectedOutcome', { error: 'Warden.UnexpectedOutcome', cause: 'the callback carried neither approved nor denied' }));
 
+    const claim = call('ClaimRequest', { task: 'claim', decision, executionId, holdSeconds: timeoutSeconds }, '$.claim', 'one open request per function and access: repeats end here');
+    claim.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
+    const duplicate = new sfn.Choice(this, 'AlreadyRequested')
+      .when(sfn.Condition.booleanEquals('$.claim.duplicate', true), new sfn.Succeed(this, 'Duplicate', { comment: 'the same access already has an open, approved or just-closed request' }))
+      .otherwise(request.next(decided));
+
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       ...(props.stateMachineName ? { stateMachineName: props.stateMachineName } : {}),
-      definitionBody: sfn.DefinitionBody.fromChainable(normalizeDecision(this, request.next(decided))),
+      definitionBody: sfn.DefinitionBody.fromChainable(normalizeDecision(this, claim.next(duplicate))),
       // bounded: the longest wait plus time for the follow-up tasks
       timeout: Duration.seconds(timeoutSeconds + 3600),
       tracingEnabled: true,

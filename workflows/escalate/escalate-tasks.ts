@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../common/clock';
 import type { AuditPort } from '../slack/audit-port';
-import { CallbackStore, callbackIdFor, type CallbackItem } from '../slack/callback-store';
+import { CallbackStore, callbackIdFor, lockIdFor, type CallbackItem } from '../slack/callback-store';
 import { CallbackResultSchema, parseDecision, parseTaskInput } from '../slack/decision-input';
 import { TaskInputError } from '../slack/errors';
 import { describeAccess, escalationClosedMessage, escalationMessage } from '../slack/messages';
@@ -59,7 +59,20 @@ export const NotifyInputSchema = z.object({
   /** the wait this one follows (closed now: its messages say it was escalated) */
   previous: z.object({ stateName: z.string(), tier: z.string(), outcome: WaitOutcome.optional() }).optional(),
 });
-export const AcknowledgedInputSchema = z.object({ task: z.literal('acknowledged'), decision: z.unknown(), ack: CallbackResultSchema });
+export const ClaimInputSchema = z.object({
+  task: z.literal('claim'),
+  decision: z.unknown(),
+  executionId: z.string().min(1),
+  /** the longest this escalation can run (sum of its waits) */
+  holdSeconds: z.number().int().positive(),
+});
+export const AcknowledgedInputSchema = z.object({
+  task: z.literal('acknowledged'),
+  decision: z.unknown(),
+  executionId: z.string().min(1),
+  quietSeconds: z.number().int().min(0),
+  ack: CallbackResultSchema,
+});
 export const ExhaustedInputSchema = z.object({
   task: z.literal('exhausted'),
   decision: z.unknown(),
@@ -67,10 +80,23 @@ export const ExhaustedInputSchema = z.object({
   previous: z.object({ stateName: z.string(), tier: z.string(), outcome: WaitOutcome.optional() }),
   finalAction: z.enum(['quarantine', 'repeat', 'none']),
   plan: z.string(),
+  quietSeconds: z.number().int().min(0),
 });
 
 function finalActionText(a: string): string {
   return a === 'quarantine' ? 'quarantine the function' : a === 'repeat' ? 'give up after the last pass (recorded as unacknowledged)' : 'stop (recorded as unacknowledged)';
+}
+
+/** One escalation per incident: repeats while it runs, or within quietPeriod after it ended, end as duplicates. */
+export async function claimEscalation(input: unknown, deps: EscalateTaskDeps): Promise<{ duplicate: boolean; heldBy?: string; status?: string; until?: string }> {
+  const i = parseTaskInput(ClaimInputSchema, input, 'escalate.claim');
+  const d = parseDecision(i.decision, 'escalate.claim');
+  const now = deps.clock.nowMs();
+  const r = await deps.store.claimLock(lockIdFor('escalation', d.incidentId), i.executionId, d.incidentId, now + i.holdSeconds * 1000, now);
+  if (r.claimed) return { duplicate: false };
+  const until = new Date(r.lock.until).toISOString();
+  await deps.audit.record({ pk: `INC#${d.incidentId}`, type: 'escalation.duplicate', decisionId: d.decisionId, heldBy: r.lock.holder, status: r.lock.status, until, at: new Date(now).toISOString() });
+  return { duplicate: true, heldBy: r.lock.holder, status: r.lock.status, until };
 }
 
 async function closePrevious(deps: EscalateTaskDeps, executionId: string, prev: { stateName: string; tier: string }, decision: ReturnType<typeof parseDecision>, next: string): Promise<CallbackItem | undefined> {
@@ -152,6 +178,7 @@ export async function recordAcknowledgement(input: unknown, deps: EscalateTaskDe
   if (i.ack.outcome !== 'acknowledged') throw new TaskInputError(`escalate.acknowledged called with outcome ${i.ack.outcome}`);
   const item = await deps.store.get(i.ack.approvalId);
   const tier = item?.tier ?? null;
+  await deps.store.settleLock(lockIdFor('escalation', d.incidentId), i.executionId, 'acknowledged', deps.clock.nowMs() + i.quietSeconds * 1000);
   for (const ref of item?.messages ?? []) await deps.slack.updateMessage(ref, escalationClosedMessage(d, { outcome: 'acknowledged', by: i.ack.decidedBy, at: i.ack.decidedAt, tier: tier ?? '?' }));
   await deps.audit.record({ pk: `INC#${d.incidentId}`, type: 'escalation.acknowledged', ackId: i.ack.approvalId, by: i.ack.decidedBy, tier, functionName: d.function.name, at: i.ack.decidedAt });
   return { acknowledgedBy: i.ack.decidedBy, at: i.ack.decidedAt, tier };
@@ -162,11 +189,12 @@ export async function recordExhausted(input: unknown, deps: EscalateTaskDeps): P
   const d = parseDecision(i.decision, 'escalate.exhausted');
   const next = i.finalAction === 'quarantine' ? 'Nobody acknowledged: quarantine of the function has been started.' : 'Nobody acknowledged any tier: recorded as unacknowledged.';
   await closePrevious(deps, i.executionId, i.previous, d, next);
+  await deps.store.settleLock(lockIdFor('escalation', d.incidentId), i.executionId, 'unacknowledged', deps.clock.nowMs() + i.quietSeconds * 1000);
   await deps.audit.record({ pk: `INC#${d.incidentId}`, type: 'escalation.unacknowledged', lastTier: i.previous.tier, finalAction: i.finalAction, plan: i.plan, functionName: d.function.name, at: new Date(deps.clock.nowMs()).toISOString() });
   return { finalAction: i.finalAction };
 }
 
-const HANDLERS = { notify: notifyTier, acknowledged: recordAcknowledgement, exhausted: recordExhausted } as const;
+const HANDLERS = { claim: claimEscalation, notify: notifyTier, acknowledged: recordAcknowledgement, exhausted: recordExhausted } as const;
 
 export const ESCALATE_TASK = 'escalate.tasks';
 

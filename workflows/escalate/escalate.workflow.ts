@@ -125,7 +125,7 @@ export class EscalateWorkflow extends Construct {
 
       const acknowledged = new tasks.LambdaInvoke(this, `${prefix}Record acknowledgement`, {
         lambdaFunction: fn, payloadResponseOnly: true, resultPath: '$.acknowledged',
-        payload: sfn.TaskInput.fromObject({ task: 'acknowledged', decision, ack: sfn.JsonPath.objectAt('$.ack') }),
+        payload: sfn.TaskInput.fromObject({ task: 'acknowledged', decision, executionId, quietSeconds: cfg.quietPeriod, ack: sfn.JsonPath.objectAt('$.ack') }),
         comment: 'who acknowledged, when; messages updated',
       });
       acknowledged.addRetry({ errors: TRANSIENT_TASK_ERRORS, interval: Duration.seconds(3), backoffRate: 2, maxAttempts: 4 });
@@ -135,7 +135,7 @@ export class EscalateWorkflow extends Construct {
       const exhausted = new tasks.LambdaInvoke(this, `${prefix}Record no acknowledgement`, {
         lambdaFunction: fn, payloadResponseOnly: true, resultPath: '$.exhausted',
         payload: sfn.TaskInput.fromObject({
-          task: 'exhausted', decision, executionId, plan: plan.key, finalAction: plan.finalAction,
+          task: 'exhausted', decision, executionId, plan: plan.key, finalAction: plan.finalAction, quietSeconds: cfg.quietPeriod,
           previous: { stateName: last.name, tier: last.tier.name, outcome: sfn.JsonPath.objectAt('$.lastWait') },
         }),
         comment: `nobody acknowledged; then: ${plan.finalAction}`,
@@ -188,9 +188,21 @@ export class EscalateWorkflow extends Construct {
     }
     select.otherwise(chains.find((c) => c.plan.key === 'default')!.start);
 
+    const claim = new tasks.LambdaInvoke(this, 'ClaimIncident', {
+      lambdaFunction: fn, payloadResponseOnly: true, resultPath: '$.claim',
+      payload: sfn.TaskInput.fromObject({ task: 'claim', decision, executionId, holdSeconds: longest }),
+      comment: 'one escalation per incident: repeats while it runs (or in its quiet period) end here',
+    });
+    claim.addRetry({ errors: TRANSIENT_TASK_ERRORS, interval: Duration.seconds(3), backoffRate: 2, maxAttempts: 4 });
+    // the de-duplication store being down must not silence an escalation: notify anyway
+    claim.addCatch(select, { errors: ['States.ALL'], resultPath: '$.claimError' });
+    const duplicate = new sfn.Choice(this, 'AlreadyEscalating')
+      .when(sfn.Condition.booleanEquals('$.claim.duplicate', true), new sfn.Succeed(this, 'Duplicate', { comment: 'this incident is already being escalated, or was just now' }))
+      .otherwise(select);
+
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       ...(props.stateMachineName ? { stateMachineName: props.stateMachineName } : {}),
-      definitionBody: sfn.DefinitionBody.fromChainable(normalizeDecision(this, select)),
+      definitionBody: sfn.DefinitionBody.fromChainable(normalizeDecision(this, claim.next(duplicate))),
       timeout: Duration.seconds(longest + 3600),
       tracingEnabled: true,
       logs: stateMachineLogs(this),

@@ -58,6 +58,8 @@ export const EscalationOverrideSchema = z.strictObject({
 export const EscalationConfigSchema = z
   .strictObject({
     ...PlanFields,
+    /** after an escalation ends (acknowledged or not), repeats of the same incident stay quiet this long. */
+    quietPeriod: DurationSchema.default(3600),
     /** may acknowledge any escalation, besides the users named in its tiers. */
     ackers: z.array(SlackUserIdSchema).default([]),
     /** per function group, matched in order (first match wins); unset fields come from the top level. */

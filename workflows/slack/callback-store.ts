@@ -58,6 +58,27 @@ export const CALLBACK_ID_RE = /^(apr|ack)_[A-Za-z0-9_-]{32}$/;
 
 const RETENTION_S = 30 * 86400;
 
+/**
+ * One open request per subject: a lock item (`lock_…`, never clickable) names the execution that
+ * holds it and until when. Repeats of the same violation while it is held — the agent and the
+ * engine report an access each time it happens — do not post a second request.
+ */
+export interface LockItem {
+  approvalId: string;
+  kind: 'lock';
+  holder: string;
+  status: 'pending' | 'approved' | 'denied' | 'acknowledged' | 'expired' | 'unacknowledged';
+  /** epoch ms; the lock can be claimed again from then on */
+  until: number;
+  subject: string;
+  ttl: number;
+}
+
+/** The lock id of a subject, e.g. `approval` + function + exact access, or `escalation` + incident id. */
+export function lockIdFor(scope: 'approval' | 'escalation', subject: string): string {
+  return `lock_${createHash('sha256').update(`${scope}\n${subject}`).digest('base64url').slice(0, 32)}`;
+}
+
 function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
@@ -176,6 +197,42 @@ export class CallbackStore {
     } catch (err) {
       if (isConditionFailure(err)) return null;
       throw new CallbackStoreError(`UpdateItem ${approvalId} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Claims a subject for `holder` until `untilMs`; a retry by the same holder succeeds again. */
+  async claimLock(lockId: string, holder: string, subject: string, untilMs: number, nowMs: number): Promise<{ claimed: true } | { claimed: false; lock: LockItem }> {
+    const item: LockItem = { approvalId: lockId, kind: 'lock', holder, status: 'pending', until: untilMs, subject: subject.slice(0, 1000), ttl: CallbackStore.ttlFor(untilMs) };
+    try {
+      await this.doc.send(new PutCommand({
+        TableName: this.tableName, Item: item,
+        ConditionExpression: 'attribute_not_exists(approvalId) OR #until <= :now OR holder = :holder',
+        ExpressionAttributeNames: { '#until': 'until' },
+        ExpressionAttributeValues: { ':now': nowMs, ':holder': holder },
+      }));
+      return { claimed: true };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw new CallbackStoreError(`PutItem ${lockId} failed: ${(err as Error).message}`, { cause: err });
+    }
+    const lock = (await this.get(lockId)) as unknown as LockItem | undefined;
+    if (!lock) return this.claimLock(lockId, holder, subject, untilMs, nowMs);
+    return { claimed: false, lock };
+  }
+
+  /** Records how the holder's request ended and how long repeats stay quiet; a lock taken over by someone else is left alone. */
+  async settleLock(lockId: string, holder: string, status: LockItem['status'], untilMs: number): Promise<void> {
+    try {
+      await this.doc.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { approvalId: lockId },
+        UpdateExpression: 'SET #s = :s, #until = :until, #ttl = :ttl',
+        ConditionExpression: 'holder = :holder',
+        ExpressionAttributeNames: { '#s': 'status', '#until': 'until', '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':s': status, ':until': untilMs, ':ttl': CallbackStore.ttlFor(untilMs), ':holder': holder },
+      }));
+    } catch (err) {
+      if (isConditionFailure(err)) return;
+      throw new CallbackStoreError(`UpdateItem ${lockId} failed: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -19,7 +19,11 @@ beforeEach(async () => { h = await makeHarness(template, db); });
 
 const isRequest = (t: { stateName: string }) => t.stateName === 'RequestApproval';
 let n = 0;
-const fresh = () => { n += 1; return decision({ incidentId: `inc-approval-${n}`, decisionId: `dec-approval-${n}` }); };
+const fresh = () => {
+  n += 1;
+  const d = decision({ incidentId: `inc-approval-${n}`, decisionId: `dec-approval-${n}` });
+  return { ...d, access: { ...d.access, resource: `${d.access.resource}-${n}` } };
+};
 
 describe('approval workflow on the synthesized definition (local runner, simulated account)', () => {
   it('approve: posts the request (no token in Slack), the approver clicks, an exact time-bound exception is granted, the message says who and when', async () => {
@@ -27,7 +31,7 @@ describe('approval workflow on the synthesized definition (local runner, simulat
     h.whenWaiting(isRequest, async (_t, id) => { h.clock.advance(120_000); await h.click(ACTIONS.approve, id, 'U0APPROVER1'); });
     const r = await h.runner.run('Approval', asEvent(d));
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.path).toEqual(['NormalizeInput', 'DecisionFromEvent', 'RequestApproval', 'Decided', 'RecordApproval', 'Approved']);
+    expect(r.path).toEqual(['NormalizeInput', 'DecisionFromEvent', 'ClaimRequest', 'AlreadyRequested', 'RequestApproval', 'Decided', 'RecordApproval', 'Approved']);
     const post = h.slack.calls.find((c) => c.kind === 'post')!;
     expect(post.channel).toBe('C0PAYMENTSOPS');
     const blocksText = JSON.stringify(post.blocks);
@@ -39,7 +43,7 @@ describe('approval workflow on the synthesized definition (local runner, simulat
     const ex = await db.doc.send(new GetCommand({ TableName: TABLES.exceptions.defaultName, Key: { functionName: 'payments-worker', exceptionId: out.exception.exceptionId } }));
     expect(ex.Item).toMatchObject({
       access: d.access, grantedBy: 'U0APPROVER1', incidentId: d.incidentId,
-      entry: { aws: 'dynamodb:PutItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/refunds' },
+      entry: { aws: 'dynamodb:PutItem', resource: d.access.resource },
     });
     const update = h.slack.calls.filter((c) => c.kind === 'update').at(-1)!;
     expect(update.text).toMatch(/Approved by <@U0APPROVER1>/);
@@ -54,7 +58,7 @@ describe('approval workflow on the synthesized definition (local runner, simulat
     h.whenWaiting(isRequest, async (_t, id) => { await h.click(ACTIONS.deny, id, 'U0APPROVER2'); });
     const r = await h.runner.run('Approval', d);
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.path).toEqual(['NormalizeInput', 'DecisionFromInput', 'RequestApproval', 'Decided', 'RecordDenial', 'StartEscalationAfterDeny', 'EscalationStartedAfterDeny']);
+    expect(r.path).toEqual(['NormalizeInput', 'DecisionFromInput', 'ClaimRequest', 'AlreadyRequested', 'RequestApproval', 'Decided', 'RecordDenial', 'StartEscalationAfterDeny', 'EscalationStartedAfterDeny']);
     expect(h.started).toHaveLength(1);
     expect(h.started[0]!.stateMachineArn).toMatch(/EscalateStateMachine/);
     expect(h.started[0]!.input).toMatchObject({ source: 'warden.approval', 'detail-type': 'Policy Decision', detail: d });
@@ -65,7 +69,7 @@ describe('approval workflow on the synthesized definition (local runner, simulat
     const d = fresh();
     const r = await h.runner.run('Approval', d);
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.path).toEqual(['NormalizeInput', 'DecisionFromInput', 'RequestApproval', 'ApplyTimeout', 'StartEscalationAfterDeny', 'EscalationStartedAfterDeny']);
+    expect(r.path).toEqual(['NormalizeInput', 'DecisionFromInput', 'ClaimRequest', 'AlreadyRequested', 'RequestApproval', 'ApplyTimeout', 'StartEscalationAfterDeny', 'EscalationStartedAfterDeny']);
     expect(r.trace.some((t) => t.kind === 'catch')).toBe(true);
     expect(h.clock.iso()).toBe('2026-11-23T19:00:00.000Z'); // HeartbeatSeconds = 1 h, on the simulated clock
     expect(h.slack.calls.filter((c) => c.kind === 'update').at(-1)!.text).toMatch(/No decision.*Treated as denied/);
@@ -126,6 +130,28 @@ describe('approval workflow on the synthesized definition (local runner, simulat
     expect(r.status).toBe('SUCCEEDED');
     const decided = (await h.audit.list(`INC#${d.incidentId}`)).filter((e) => e.type === 'approval.approved' || e.type === 'approval.denied');
     expect(decided).toHaveLength(1);
+  });
+
+  it('repeats of the same access: one request while it is open, none while its exception lasts', async () => {
+    const d = fresh();
+    const repeat = { ...d, decisionId: `${d.decisionId}-again`, eventId: 'evt-again' };
+    h.whenWaiting(isRequest, async (_t, id) => {
+      const second = await h.runner.run('Approval', repeat);
+      expect(second.status).toBe('SUCCEEDED');
+      expect(second.path.slice(-2)).toEqual(['AlreadyRequested', 'Duplicate']);
+      await h.click(ACTIONS.approve, id, 'U0APPROVER1');
+    });
+    const first = await h.runner.run('Approval', d);
+    expect(first.path).toContain('RecordApproval');
+    h.clock.advance(3600_000);
+    const third = await h.runner.run('Approval', repeat);
+    expect(third.path.at(-1)).toBe('Duplicate');
+    expect(h.slack.calls.filter((c) => c.kind === 'post')).toHaveLength(1);
+    const audit = await h.audit.list(`INC#${d.incidentId}`);
+    expect(audit.filter((e) => e.type === 'approval.duplicate')).toHaveLength(2);
+    // another access of the same function is its own request
+    const other = await h.runner.run('Approval', { ...d, access: { ...d.access, action: 'DeleteItem' } });
+    expect(other.path).toContain('RequestApproval');
   });
 
   it('a request that cannot be posted fails the execution visibly (never a silent success)', async () => {

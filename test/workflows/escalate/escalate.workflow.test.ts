@@ -38,7 +38,7 @@ describe('escalate workflow on the synthesized definition (local runner, simulat
     const r = await h.runner.run('Escalate', asEvent(d));
     expect(r.status).toBe('SUCCEEDED');
     expect(r.path).toEqual([
-      'NormalizeInput', 'DecisionFromEvent', 'SelectPlan',
+      'NormalizeInput', 'DecisionFromEvent', 'ClaimIncident', 'AlreadyEscalating', 'SelectPlan',
       'Notify on-call (tier 1, notice 1)', 'Notify on-call (tier 1, notice 2)', 'Notify security-lead (tier 2)',
       'Record acknowledgement', 'Acknowledged',
     ]);
@@ -66,7 +66,7 @@ describe('escalate workflow on the synthesized definition (local runner, simulat
     const r = await h.runner.run('Escalate', d);
     expect(r.status).toBe('SUCCEEDED');
     expect(r.path).toEqual([
-      'NormalizeInput', 'DecisionFromInput', 'SelectPlan',
+      'NormalizeInput', 'DecisionFromInput', 'ClaimIncident', 'AlreadyEscalating', 'SelectPlan',
       'override-0 Notify media-on-call (tier 1)', 'override-0 Notify security-lead (tier 2)',
       'override-0 Record no acknowledgement', 'override-0 Start quarantine', 'override-0 Quarantine started',
     ]);
@@ -135,6 +135,21 @@ describe('escalate workflow on the synthesized definition (local runner, simulat
     expect(h.clock.iso()).toBe('2026-11-23T18:05:00.000Z'); // tier 1 not waited on
     const audit = await h.audit.list(`INC#${d.incidentId}`);
     expect(audit.find((e) => e.type === 'escalation.tier-passed')).toMatchObject({ reason: 'EscalationNotifyError' });
+  });
+
+  it('one escalation per incident: a repeat while it runs, or within quietPeriod after, is a duplicate', async () => {
+    const d = esc('payments-worker');
+    h.whenWaiting((t) => tierOf(t).name === 'on-call' && (t.payload as { decision: { incidentId: string } }).decision.incidentId === d.incidentId, async (_t, id) => {
+      const again = await h.runner.run('Escalate', { ...d, decisionId: 'dec-repeat' });
+      expect(again.path.slice(-2)).toEqual(['AlreadyEscalating', 'Duplicate']);
+      await h.click(ACTIONS.ack, id, 'U0ONCALL1');
+    });
+    expect((await h.runner.run('Escalate', d)).path.at(-1)).toBe('Acknowledged');
+    h.clock.advance(30 * 60_000);
+    expect((await h.runner.run('Escalate', d)).path.at(-1)).toBe('Duplicate');
+    h.clock.advance(31 * 60_000);
+    h.whenWaiting(() => true, async (_t, id) => { await h.click(ACTIONS.ack, id, 'U0ONCALL2'); });
+    expect((await h.runner.run('Escalate', d)).path).toContain('Notify on-call (tier 1, notice 1)');
   });
 
   it('a tier with only users gets direct messages', async () => {

@@ -50,9 +50,9 @@ describe('time-bound exceptions', () => {
   it('are written in the form the rules engine reads, covering exactly the approved access', async () => {
     const written: unknown[] = [];
     const d = decision();
-    const store = { get: async () => ({ messages: [] }) } as unknown as CallbackStore;
+    const store = { get: async () => ({ messages: [] }), settleLock: async () => undefined } as unknown as CallbackStore;
     const out = await recordApproval(
-      { task: 'approved', decision: d, approval: { approvalId: 'apr_0123456789abcdefghijklmnopqrstuv', outcome: 'approved', decidedBy: 'U0APPROVER1', decidedAt: '2026-11-23T18:05:00.000Z' } },
+      { task: 'approved', decision: d, executionId: 'arn:aws:states:us-east-1:123456789012:execution:approval:x', approval: { approvalId: 'apr_0123456789abcdefghijklmnopqrstuv', outcome: 'approved', decidedBy: 'U0APPROVER1', decidedAt: '2026-11-23T18:05:00.000Z' } },
       { store, slack: new RecordingSlackPort(), audit: new MemoryAudit(), clock: { nowMs: () => Date.parse('2026-11-23T18:05:01.000Z') }, approvers: await loadApproversConfig(RULES), exceptions: { grant: async (r) => { written.push(r); return { created: true }; } } },
     );
     expect(out.expiresAt).toBe('2026-11-24T02:05:00.000Z');
