@@ -12,13 +12,22 @@ export interface GuardrailConfig {
   componentTag: string;
   /** function and role names with one of these prefixes belong to Warden and are never touched */
   ownNamePrefixes: string[];
+  /** function names or globs (`payments-*`) listed in the rules repo: in scope without the tag */
+  listedFunctions: string[];
 }
 
 export const GUARDRAIL_DEFAULTS: GuardrailConfig = {
   protectedTag: 'warden:protected',
   componentTag: 'warden:component',
   ownNamePrefixes: ['warden-'],
+  listedFunctions: [],
 };
+
+/** `*` matches any run of characters; everything else is literal. */
+export function matchesFunctionGlob(name: string, glob: string): boolean {
+  const re = new RegExp(`^${glob.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(name);
+}
 
 export const QUARANTINE_POLICY_NAME = 'warden-quarantine';
 export const INCIDENT_TAG = 'warden:incident';

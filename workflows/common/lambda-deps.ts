@@ -18,7 +18,10 @@ export const ENV = {
   ownPrefixes: 'WARDEN_OWN_NAME_PREFIXES',
   protectedTag: 'WARDEN_PROTECTED_TAG',
   componentTag: 'WARDEN_COMPONENT_TAG',
+  listedFunctions: 'WARDEN_LISTED_FUNCTIONS',
 } as const;
+
+const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
 
 function required(env: NodeJS.ProcessEnv, key: string): string {
   const v = env[key];
@@ -38,7 +41,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): WorkflowDeps 
     guardrails: {
       protectedTag: env[ENV.protectedTag] || GUARDRAIL_DEFAULTS.protectedTag,
       componentTag: env[ENV.componentTag] || GUARDRAIL_DEFAULTS.componentTag,
-      ownNamePrefixes: env[ENV.ownPrefixes] !== undefined ? env[ENV.ownPrefixes]!.split(',').map((x) => x.trim()).filter(Boolean) : GUARDRAIL_DEFAULTS.ownNamePrefixes,
+      ownNamePrefixes: env[ENV.ownPrefixes] !== undefined ? list(env[ENV.ownPrefixes]!) : GUARDRAIL_DEFAULTS.ownNamePrefixes,
+      listedFunctions: list(env[ENV.listedFunctions] ?? ''),
     },
     simulated: false,
   };

@@ -55,12 +55,16 @@ export function denyOwnComponents(componentTag: string): iam.PolicyStatement[] {
 }
 
 export function guardrailEnv(g: GuardrailConfig): Record<string, string> {
-  return { [ENV.protectedTag]: g.protectedTag, [ENV.componentTag]: g.componentTag, [ENV.ownPrefixes]: g.ownNamePrefixes.join(',') };
+  return { [ENV.protectedTag]: g.protectedTag, [ENV.componentTag]: g.componentTag, [ENV.ownPrefixes]: g.ownNamePrefixes.join(','), [ENV.listedFunctions]: g.listedFunctions.join(',') };
 }
 
 export function resolveGuardrails(p?: Partial<GuardrailConfig>): GuardrailConfig {
   const g = { ...GUARDRAIL_DEFAULTS, ...p };
   if (!g.protectedTag || !g.componentTag) throw new Error('guardrails: protectedTag and componentTag must be non-empty tag keys');
+  const bad = [...g.ownNamePrefixes, ...g.listedFunctions].filter((x) => x.includes(','));
+  if (bad.length) throw new Error(`guardrails: names and globs may not contain commas (${bad.join(' ')})`);
+  // Lambda environments hold 4 KB in total; leave room for the rest.
+  if (g.listedFunctions.join(',').length > 2500) throw new Error(`guardrails.listedFunctions is ${g.listedFunctions.join(',').length} characters; Lambda environments hold 4 KB — use globs (e.g. "payments-*")`);
   return g;
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FunctionState, RoleState } from '../common/account-port';
-import { INCIDENT_TAG, QUARANTINE_POLICY_NAME, type GuardrailConfig } from '../common/deps';
+import { INCIDENT_TAG, QUARANTINE_POLICY_NAME, matchesFunctionGlob, type GuardrailConfig } from '../common/deps';
 import type { Snapshot } from '../common/snapshot';
 
 /** Pure quarantine logic: input, guardrails, the deny-all policy and the plan. No I/O here. */
@@ -66,7 +66,8 @@ export function scopeRefusals(fn: FunctionState, role: RoleState, listedInRules:
     if (prefix) out.push(`${kind} ${name} has Warden's own name prefix "${prefix}"; Warden never quarantines itself`);
   }
   if (out.length) return out;
-  if (!listedInRules && !isTagged(fn.tags, g.protectedTag) && !isTagged(role.tags, g.protectedTag)) {
+  const listed = listedInRules || g.listedFunctions.some((glob) => matchesFunctionGlob(fn.functionName, glob));
+  if (!listed && !isTagged(fn.tags, g.protectedTag) && !isTagged(role.tags, g.protectedTag)) {
     out.push(`function ${fn.functionName} is out of scope: neither it nor role ${role.roleName} is tagged ${g.protectedTag}, and it is not listed in the rules repo`);
   }
   return out;

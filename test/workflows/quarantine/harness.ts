@@ -8,6 +8,7 @@ import { localWorkflowDeps, responseLambdaHandlers } from '../../../workflows/lo
 import { LocalRunner } from '../../../workflows/local/runner';
 import { SimClock } from '../../../workflows/local/sim-clock';
 import { SimulatedAccount, type SimulatedAccountSpec } from '../../../workflows/local/simulated-account';
+import type { GuardrailConfig } from '../../../workflows/common/deps';
 import { MemoryNotifier } from '../../../workflows/common/notifier';
 import { QuarantineWorkflow } from '../../../workflows/quarantine/quarantine.workflow';
 import { RestoreWorkflow } from '../../../workflows/restore/restore.workflow';
@@ -53,11 +54,11 @@ export const ORDERS_ACCOUNT: SimulatedAccountSpec = {
   ],
 };
 
-export function makeEnv(template: CfnTemplate, db: Dynalite, spec: SimulatedAccountSpec = ORDERS_ACCOUNT) {
+export function makeEnv(template: CfnTemplate, db: Dynalite, spec: SimulatedAccountSpec = ORDERS_ACCOUNT, guardrails?: Partial<GuardrailConfig>) {
   const clock = new SimClock('2026-11-23T18:00:00.000Z');
   const account = new SimulatedAccount(spec);
   const notifier = new MemoryNotifier();
-  const deps = localWorkflowDeps({ account, clock, doc: db.doc, notifier });
+  const deps = localWorkflowDeps({ account, clock, doc: db.doc, notifier, ...(guardrails ? { guardrails } : {}) });
   const runner = new LocalRunner({ template, clock, account, lambdaHandlers: responseLambdaHandlers(deps) });
   return { clock, account, notifier, deps, runner };
 }

@@ -202,6 +202,13 @@ describe('quarantine workflow (synthesized definition, local runner, SIMULATED a
     expect(env.account.describeFunction('billing').reservedConcurrency).toBe(0);
   });
 
+  it('a function matching a listed glob from the rules repo (guardrail config) is in scope, e.g. when started by an event', async () => {
+    const env = makeEnv(template, db, undefined, { listedFunctions: ['bill*'] });
+    const r = await quarantine(env, { source: 'warden.engine', detail: { incidentId: newIncident(), function: { name: 'billing' }, reason: 'critical' } });
+    expect(r.status).toBe('SUCCEEDED');
+    expect(env.account.describeFunction('billing').reservedConcurrency).toBe(0);
+  });
+
   it("never touches Warden's own roles, even when tagged protected or listed", async () => {
     const env = makeEnv(template, db);
     const r = await quarantine(env, { incidentId: newIncident(), functionName: 'warden-engine', listedInRules: true });
