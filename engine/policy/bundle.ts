@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { BundleError } from './errors';
-import { hashPolicy, normalizeRepo, WardenPolicy } from './compile';
+import { hashPolicy, hashText, normalizeRepo, WardenPolicy } from './compile';
 import type { RulesRepo } from './loader';
-import type { NormalizedEntry, NormalizedGroup, NormalizedPolicy } from './normalize';
-import { canonicalEntry } from './normalize';
+import type { NormalizedEntry, NormalizedPolicy } from './normalize';
 import { ResponsesConfigSchema } from './schema';
-import { parseCidr } from './ip';
 import { MODES } from '../events/access-event';
 import { SEVERITIES } from '../events/decision-event';
 
@@ -45,6 +43,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const SEV = new Set<string>(SEVERITIES);
 const MODE = new Set<string>(MODES);
 const KINDS = new Set(['aws', 'host', 'cidr']);
+// full parsing happens when a group is indexed (a bad range there decides deny); this catches garbage early
+const CIDR_SHAPE = /^[0-9a-f:.]{2,45}\/\d{1,3}$/;
 const ENTRY_KEYS = new Set(['id', 'kind', 'service', 'action', 'resource', 'host', 'wildcard', 'cidr', 'port', 'severity', 'expiresAt']);
 
 function fail(where: string, what: string): never {
@@ -68,7 +68,7 @@ function checkEntry(e: unknown, where: string, deny: boolean): NormalizedEntry {
   }
   if (e.kind === 'cidr') {
     str('cidr', true);
-    if ('error' in parseCidr(e.cidr as string)) fail(where, `"cidr" ${String(e.cidr)} is not a range`);
+    if (!CIDR_SHAPE.test(e.cidr as string)) fail(where, `"cidr" ${String(e.cidr)} is not a range`);
   }
   if (e.port !== undefined && !(Number.isInteger(e.port) && (e.port as number) >= 0 && (e.port as number) <= 65535)) fail(where, '"port" must be 0..65535');
   if (deny ? typeof e.severity !== 'string' || !SEV.has(e.severity) : e.severity !== undefined) fail(where, deny ? 'a deny entry needs a valid "severity"' : 'an allow entry has no "severity"');
@@ -121,18 +121,19 @@ export function readBundle(text: string): WardenPolicy {
   if (raw.format !== BUNDLE_FORMAT) fail('format', `expected "${BUNDLE_FORMAT}", got ${JSON.stringify(raw.format)}`);
   if (typeof raw.policyVersion !== 'string' || !/^sha256:[0-9a-f]{16,64}$/.test(raw.policyVersion)) fail('policyVersion', 'must be "sha256:<hex>"');
   const policy = checkPolicy(raw.policy);
-  // the bundle must be canonical: recompute the hash over a canonical rebuild of the entries
-  const canonical: NormalizedPolicy = {
-    groups: policy.groups.map((g: NormalizedGroup) => ({ functions: g.functions, mode: g.mode, allowList: g.allowList, allow: g.allow.map(canonicalEntry), deny: g.deny.map(canonicalEntry) })),
-    global: { allow: policy.global.allow.map(canonicalEntry), deny: policy.global.deny.map(canonicalEntry) },
-    exceptions: policy.exceptions.map((x) => ({ functionName: x.functionName, entry: canonicalEntry(x.entry) })),
-    responses: policy.responses,
-  };
-  const actual = hashPolicy(canonical);
+  // integrity: the policy must hash to the version it claims. Fast path: hash the policy's own
+  // text (what toBundle wrote); otherwise (re-formatted file) hash its canonical re-serialization.
+  let actual: string | null = null;
+  const at = text.indexOf('"policy":{');
+  if (at >= 0) {
+    const end = text.trimEnd().length - 1;
+    if (text[end] === '}') actual = hashText(text.slice(at + 9, end));
+  }
+  if (actual !== raw.policyVersion) actual = hashPolicy(policy);
   if (actual !== raw.policyVersion) {
     throw new BundleError(`invalid bundle: its content hashes to ${actual}, not the ${raw.policyVersion} it claims; the file was modified or corrupted — rebuild it with "warden rules bundle"`);
   }
-  return new WardenPolicy(canonical, actual);
+  return new WardenPolicy(policy, actual);
 }
 
 export function loadBundleFile(path: string): WardenPolicy {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Access, FunctionIdentity, Mode } from '../events/access-event';
 import type { Severity } from '../events/decision-event';
 import { globMatch, hasWildcard, literalPrefix } from './glob';
+import { RadixTree } from './radix';
 import { hostAsIp, ipKey, maskIp, parseCidr, parseIp, type Ip } from './ip';
 import type { RulesRepo } from './loader';
 import {
@@ -39,9 +40,8 @@ interface IndexedEntry {
 interface ServiceBucket {
   anyResource: IndexedEntry[];
   exact: Map<string, IndexedEntry[]>;
-  /** ARN globs grouped by their literal prefix (cut after the ARN header `arn:p:svc:region:account:`) */
-  prefixes: Map<string, IndexedEntry[]>;
-  prefixLens: number[];
+  /** ARN globs grouped by their literal prefix (the text before the first wildcard), in a radix tree */
+  prefixes: RadixTree<IndexedEntry>;
 }
 
 interface TrieNode { children: Map<string, TrieNode>; under: IndexedEntry[] | null }
@@ -66,16 +66,13 @@ class ListIndex {
       const action = e.action ?? '*';
       if (hasWildcard(action)) { if (action !== '*') ie.actionGlob = action; } else ie.actionExact = action;
       let b = this.aws.get(e.service ?? '*');
-      if (!b) { b = { anyResource: [], exact: new Map(), prefixes: new Map(), prefixLens: [] }; this.aws.set(e.service ?? '*', b); }
+      if (!b) { b = { anyResource: [], exact: new Map(), prefixes: new RadixTree() }; this.aws.set(e.service ?? '*', b); }
       const r = e.resource;
       if (r === undefined) b.anyResource.push(ie);
       else if (!hasWildcard(r)) push(b.exact, r, ie);
       else {
         ie.resourceGlob = r;
-        const key = groupKey(r);
-        if (!b.prefixes.has(key)) { b.prefixLens.push(key.length); b.prefixLens.sort((x, y) => x - y); }
-        push(b.prefixes, key, ie);
-        b.prefixLens = [...new Set(b.prefixLens)];
+        b.prefixes.insert(literalPrefix(r), ie);
       }
       return;
     }
@@ -114,15 +111,6 @@ function push<K>(m: Map<K, IndexedEntry[]>, k: K, ie: IndexedEntry): void {
   if (l) l.push(ie); else m.set(k, [ie]);
 }
 
-/** Literal prefix of an ARN glob, cut after the ARN header (5 colons) so similar globs share a group. */
-function groupKey(glob: string): string {
-  const lit = literalPrefix(glob);
-  let colons = 0;
-  for (let i = 0; i < lit.length; i++) {
-    if (lit.charCodeAt(i) === 58 && ++colons === 5) return lit.slice(0, i + 1);
-  }
-  return lit;
-}
 
 /** What matching needs from one access, computed once per decision. */
 interface AccessView {
@@ -134,7 +122,11 @@ interface AccessView {
   ips: Ip[];
   port: number | undefined;
   now: number;
+  /** reusable buffer for radix lookups (decide is synchronous: no sharing across calls) */
+  scratch: IndexedEntry[][];
 }
+
+const SCRATCH: IndexedEntry[][] = [];
 
 function viewOf(access: Access, now: number): AccessView {
   let host: string | undefined;
@@ -159,6 +151,7 @@ function viewOf(access: Access, now: number): AccessView {
     ips,
     port: access.port,
     now,
+    scratch: SCRATCH,
   };
 }
 
@@ -190,11 +183,11 @@ function matchBucket(b: ServiceBucket | undefined, v: AccessView, best: IndexedE
   const r = v.resource;
   if (r !== undefined) {
     best = consider(b.exact.get(r), v, best, true);
-    const lens = b.prefixLens;
-    for (let i = 0; i < lens.length; i++) {
-      const len = lens[i]!;
-      if (len > r.length) break;
-      best = consider(b.prefixes.get(r.slice(0, len)), v, best, true);
+    if (b.prefixes.size > 0) {
+      const lists = v.scratch;
+      lists.length = 0;
+      b.prefixes.collect(r, lists);
+      for (let i = 0; i < lists.length; i++) best = consider(lists[i], v, best, true);
     }
   }
   return best;
@@ -239,17 +232,32 @@ function matchList(idx: ListIndex, v: AccessView, best: IndexedEntry | null, hos
 }
 
 interface GroupIndex { allow: ListIndex; deny: ListIndex; mode: Mode | null; allowList: boolean; exact: boolean }
+type GroupSource = Pick<NormalizedGroup, 'allow' | 'deny' | 'mode' | 'allowList'>;
+
+/** A group's lists are indexed on first use: an agent only ever needs its own function's groups. */
+class LazyGroup {
+  private idx: GroupIndex | null = null;
+  constructor(private readonly src: GroupSource, readonly exact: boolean) {}
+  get mode(): Mode | null { return this.src.mode; }
+  get allowList(): boolean { return this.src.allowList; }
+  index(): GroupIndex {
+    if (this.idx === null) {
+      const allow = new ListIndex(), deny = new ListIndex();
+      for (const e of this.src.allow) allow.add(e);
+      for (const e of this.src.deny) deny.add(e);
+      this.idx = { allow, deny, mode: this.src.mode, allowList: this.src.allowList, exact: this.exact };
+    }
+    return this.idx;
+  }
+}
 interface Resolved { groups: GroupIndex[]; mode: Mode; allowList: boolean; known: boolean }
 
-function indexGroup(g: Pick<NormalizedGroup, 'allow' | 'deny' | 'mode' | 'allowList'>, exact: boolean): GroupIndex {
-  const allow = new ListIndex(), deny = new ListIndex();
-  for (const e of g.allow) allow.add(e);
-  for (const e of g.deny) deny.add(e);
-  return { allow, deny, mode: g.mode, allowList: g.allowList, exact };
+export function hashText(canonicalJson: string): string {
+  return `sha256:${createHash('sha256').update(canonicalJson).digest('hex').slice(0, 16)}`;
 }
 
 export function hashPolicy(p: NormalizedPolicy): string {
-  return `sha256:${createHash('sha256').update(JSON.stringify(p)).digest('hex').slice(0, 16)}`;
+  return hashText(JSON.stringify(p));
 }
 
 /**
@@ -262,9 +270,9 @@ export class WardenPolicy implements CompiledPolicy {
   readonly policyVersion: string;
   readonly normalized: NormalizedPolicy;
   readonly entryCount: number;
-  private readonly exact = new Map<string, GroupIndex[]>();
-  private readonly globs: { pattern: string; group: GroupIndex }[] = [];
-  private readonly global: GroupIndex;
+  private readonly exact = new Map<string, LazyGroup[]>();
+  private readonly globs: { pattern: string; group: LazyGroup }[] = [];
+  private readonly global: LazyGroup;
   private readonly cache = new Map<string, Resolved>();
 
   /** `policy` must be canonical (see canonicalize); `version` is trusted when given (a verified bundle). */
@@ -277,11 +285,11 @@ export class WardenPolicy implements CompiledPolicy {
       const exactNames = g.functions.filter((f) => !hasWildcard(f));
       const globNames = g.functions.filter((f) => hasWildcard(f));
       if (exactNames.length > 0) {
-        const gi = indexGroup(g, true);
+        const gi = new LazyGroup(g, true);
         for (const f of exactNames) this.pushExact(f, gi);
       }
       if (globNames.length > 0) {
-        const gi = indexGroup(g, false);
+        const gi = new LazyGroup(g, false);
         for (const f of globNames) this.globs.push({ pattern: f, group: gi });
       }
     }
@@ -291,12 +299,12 @@ export class WardenPolicy implements CompiledPolicy {
       const l = byFn.get(x.functionName);
       if (l) l.push(x.entry); else byFn.set(x.functionName, [x.entry]);
     }
-    for (const [fn, entries] of byFn) this.pushExact(fn, indexGroup({ allow: entries, deny: [], mode: null, allowList: false }, true));
-    this.global = indexGroup({ ...policy.global, mode: null, allowList: false }, false);
+    for (const [fn, entries] of byFn) this.pushExact(fn, new LazyGroup({ allow: entries, deny: [], mode: null, allowList: false }, true));
+    this.global = new LazyGroup({ ...policy.global, mode: null, allowList: false }, false);
     this.entryCount = count;
   }
 
-  private pushExact(name: string, gi: GroupIndex): void {
+  private pushExact(name: string, gi: LazyGroup): void {
     const l = this.exact.get(name);
     if (l) l.push(gi); else this.exact.set(name, [gi]);
   }
@@ -308,7 +316,7 @@ export class WardenPolicy implements CompiledPolicy {
   private resolve(name: string): Resolved {
     const hit = this.cache.get(name);
     if (hit !== undefined) return hit;
-    const groups: GroupIndex[] = [...(this.exact.get(name) ?? [])];
+    const groups: LazyGroup[] = [...(this.exact.get(name) ?? [])];
     for (const g of this.globs) if (globMatch(g.pattern, name) && !groups.includes(g.group)) groups.push(g.group);
     // mode: exact-name files beat globs; among equals the strictest wins
     let mode: Mode | null = null;
@@ -316,7 +324,7 @@ export class WardenPolicy implements CompiledPolicy {
       for (const g of groups) if (g.exact === pass && g.mode !== null && (mode === null || MODE_RANK[g.mode] > MODE_RANK[mode])) mode = g.mode;
       if (mode !== null) break;
     }
-    const r: Resolved = { groups: [...groups, this.global], mode: mode ?? 'monitor', allowList: groups.some((g) => g.allowList), known: groups.length > 0 };
+    const r: Resolved = { groups: [...groups, this.global].map((g) => g.index()), mode: mode ?? 'monitor', allowList: groups.some((g) => g.allowList), known: groups.length > 0 };
     if (this.cache.size >= MAX_CACHED_FUNCTIONS) this.cache.clear();
     this.cache.set(name, r);
     return r;
@@ -328,6 +336,14 @@ export class WardenPolicy implements CompiledPolicy {
     } catch {
       return 'block';
     }
+  }
+
+  /** Indexes every group now (otherwise each is indexed on the first decision that needs it). */
+  indexAll(): this {
+    for (const l of this.exact.values()) for (const g of l) g.index();
+    for (const g of this.globs) g.group.index();
+    this.global.index();
+    return this;
   }
 
   /** true when some function file names this function (exactly or by glob). */

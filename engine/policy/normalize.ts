@@ -105,11 +105,15 @@ export function canonicalEntry(e: NormalizedEntry): NormalizedEntry {
   return out as unknown as NormalizedEntry;
 }
 
-const byJson = <T>(xs: T[]): T[] => xs.map((x) => [JSON.stringify(x), x] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((p) => p[1]);
+const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byJson = <T>(xs: T[]): T[] => xs.map((x) => [JSON.stringify(x), x] as const).sort((a, b) => cmpStr(a[0], b[0])).map((p) => p[1]);
+/** Entries sort by id; the (rare) equal ids by their full JSON, so the order is total. */
+const byId = (xs: NormalizedEntry[]): NormalizedEntry[] =>
+  xs.sort((a, b) => (a.id !== b.id ? cmpStr(a.id, b.id) : cmpStr(JSON.stringify(a), JSON.stringify(b))));
 const dedupSorted = (xs: string[]): string[] => [...new Set(xs)].sort();
 
 export function canonicalize(p: NormalizedPolicy): NormalizedPolicy {
-  const entries = (xs: NormalizedEntry[]) => byJson(xs.map(canonicalEntry));
+  const entries = (xs: NormalizedEntry[]) => byId(xs.map(canonicalEntry));
   return {
     groups: byJson(p.groups.map((g) => ({ functions: dedupSorted(g.functions), mode: g.mode, allowList: g.allowList, allow: entries(g.allow), deny: entries(g.deny) }))),
     global: { allow: entries(p.global.allow), deny: entries(p.global.deny) },

@@ -64,7 +64,8 @@ export function parseHostPattern(raw: string): { host: ParsedHost } | { error: s
   if (port !== undefined && port > 65535) return { error: `port ${port} must be 0..65535` };
   if (s.endsWith('.')) s = s.slice(0, -1);
   s = s.toLowerCase();
-  if (s.includes(':') || !('error' in parseCidr(s))) {
+  // only digits and dots (or a colon) can be an IP literal; skip the parse for ordinary names
+  if (s.includes(':') || (/^[0-9.]+$/.test(s) && !('error' in parseCidr(s)))) {
     if ('error' in parseCidr(s)) return { error: `"${s}" is not an IP address` };
     return { host: { name: s, wildcard: false, ip: true, ...(port !== undefined ? { port } : {}) } };
   }
