@@ -46,12 +46,16 @@ export interface StandInHosts {
   readonly port: number;
   /** requests served, in order */
   readonly requests: StandInRequest[];
-  /** an agent (usable as http.Agent and https.Agent) connecting every request to the stand-in server */
+  /** an https.Agent whose connections to stand-in names go to the local stand-ins (plain TCP) */
   agent(): https.Agent;
+  /** the same for plain-http URLs */
+  httpAgent(): http.Agent;
   /** `127.0.0.1:<port>` of every local listener behind the stand-ins (what the agent should not decide again at socket level) */
   localEndpoints(): string[];
   /** the URL to use with code that resolves names itself: the same URL once `installFetchDispatcher` ran, else the stand-in's port over plain http */
   urlFor(url: string): string;
+  /** makes http.globalAgent and https.globalAgent the stand-in agent (code that passes no agent) until the returned function is called */
+  installGlobalAgents(): () => void;
   /** routes global fetch's connections to the stand-ins until the returned function is called */
   installFetchDispatcher(): Promise<() => void>;
   /** routes dns.lookup for the stand-in names to 127.0.0.1 until the returned function is called */
@@ -143,24 +147,46 @@ export async function startStandInHosts(opts: StandInOptions): Promise<StandInHo
     s.on('close', () => sockets.delete(s));
   });
 
+  // the request keeps its host, port and protocol; for a stand-in name the socket is local plain TCP,
+  // anything else (Warden's own local endpoints) connects as usual
+  const route = <A extends http.Agent>(agent: A): A => {
+    const original = agent.createConnection.bind(agent) as (o: object, cb?: unknown) => net.Socket;
+    (agent as unknown as { createConnection: (o: { host?: string; servername?: string }, cb?: unknown) => net.Socket }).createConnection = (o, cb) => {
+      const name = norm(o.servername || o.host || '');
+      return knows(name) ? net.connect({ port: forward.get(name) ?? port, host: '127.0.0.1' }) : original(o, cb);
+    };
+    return agent;
+  };
+  const makeAgent = (): https.Agent => route(new https.Agent({ keepAlive: false }));
+  const makeHttpAgent = (): http.Agent => route(new http.Agent({ keepAlive: false }));
+
   return {
     port,
     requests,
     lookup,
     knows,
-    agent() {
-      // one agent type for both schemes: the request keeps its host/port/protocol, the socket is local
-      const agent = new https.Agent({ keepAlive: false });
-      (agent as unknown as { createConnection: (o: { host?: string; servername?: string }) => net.Socket }).createConnection = (o) =>
-        net.connect({ port: forward.get(norm(o.servername || o.host || '')) ?? port, host: '127.0.0.1' });
-      return agent;
-    },
+    agent: makeAgent,
+    httpAgent: makeHttpAgent,
     localEndpoints: () => [`127.0.0.1:${port}`, ...[...new Set(forward.values())].map((p) => `127.0.0.1:${p}`)],
     urlFor(url) {
       const u = new URL(url);
       if (!knows(u.hostname)) throw new StandInError(`no stand-in for host "${u.hostname}"; declare it under "hosts"`);
       if (fetchRouted) return url;
       return `http://${u.hostname}:${forward.get(norm(u.hostname)) ?? port}${u.pathname}${u.search}`;
+    },
+    installGlobalAgents() {
+      const prevHttp = http.globalAgent;
+      const prevHttps = https.globalAgent;
+      const agent = makeAgent();
+      const plain = makeHttpAgent();
+      http.globalAgent = plain;
+      https.globalAgent = agent;
+      return () => {
+        http.globalAgent = prevHttp;
+        https.globalAgent = prevHttps;
+        agent.destroy();
+        plain.destroy();
+      };
     },
     async installFetchDispatcher() {
       const g = globalThis as unknown as Record<symbol, unknown>;
@@ -197,9 +223,4 @@ export async function startStandInHosts(opts: StandInOptions): Promise<StandInHo
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** An http.Agent for plain-http URLs (http.request on an `http:` URL needs an http.Agent-compatible object). */
-export function asHttpAgent(agent: https.Agent): http.Agent {
-  return agent as unknown as http.Agent;
 }

@@ -80,6 +80,7 @@ export function describeCall(c: ScenarioCall): string {
 export function builtInHandler(deps: RuntimeDeps): (event: RunnerEvent) => Promise<{ statusCode: number; calls: CallOutcome[] }> {
   const clients = new Map<string, { send(c: unknown): Promise<unknown> }>();
   const agent = deps.standIns.agent();
+  const plainAgent = deps.standIns.httpAgent();
   const timeoutMs = deps.timeoutMs ?? 10_000;
 
   async function client(service: string): Promise<{ send(c: unknown): Promise<unknown> }> {
@@ -89,7 +90,8 @@ export function builtInHandler(deps: RuntimeDeps): (event: RunnerEvent) => Promi
     if (!c) {
       const mod = (await import(known.pkg)) as Record<string, new (cfg: unknown) => { send(c: unknown): Promise<unknown> }>;
       const Client = mod[known.client]!;
-      c = new Client({ region: deps.region, credentials: SIM_CREDENTIALS, maxAttempts: 1, forcePathStyle: true, requestHandler: { httpsAgent: agent, httpAgent: agent, requestTimeout: timeoutMs } });
+      // the regional endpoint as in Lambda (explicit: AWS_ENDPOINT_URL_* is set for users' own handler code)
+      c = new Client({ region: deps.region, endpoint: `https://${awsEndpointHost(service, deps.region)}`, credentials: SIM_CREDENTIALS, maxAttempts: 1, forcePathStyle: true, requestHandler: { httpsAgent: agent, httpAgent: plainAgent, requestTimeout: timeoutMs } });
       clients.set(service, c);
     }
     return c;
@@ -109,7 +111,7 @@ export function builtInHandler(deps: RuntimeDeps): (event: RunnerEvent) => Promi
     const url = new URL(c.http.url);
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise<number>((resolve, reject) => {
-      const req = mod.request(url, { method: c.http.method, headers: c.headers, agent: agent as unknown as http.Agent, timeout: timeoutMs }, (res) => {
+      const req = mod.request(url, { method: c.http.method, headers: c.headers, agent: url.protocol === 'https:' ? agent : plainAgent, timeout: timeoutMs }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
         res.on('error', reject);

@@ -454,7 +454,8 @@ class Simulation {
   private async invoke(fn: string, event: RunnerEvent, repeat: number): Promise<void> {
     const invoker = this.invokers.get(fn)!;
     const concurrency = this.account.describeFunction(fn).reservedConcurrency;
-    this.note(`invoke ${fn}${repeat > 1 ? ` ×${repeat}` : ''}: ${event.calls.map(describeCall).join(', ') || 'no calls'}`, 'step');
+    const handler = this.scenario.functions[fn]?.handler;
+    this.note(`invoke ${fn}${repeat > 1 ? ` ×${repeat}` : ''}: ${handler ? `its handler ${handler}` : event.calls.map(describeCall).join(', ') || 'no calls'}`, 'step');
     if (concurrency === 0) {
       // reserved concurrency 0: Lambda throttles every invocation; the code never runs
       this.note(`${fn} is throttled (reserved concurrency 0: quarantined); the invocation is rejected by Lambda`);
@@ -463,8 +464,9 @@ class Simulation {
     const outcomes: CallOutcome[][] = [];
     for (let i = 0; i < repeat; i++) {
       const result = (await this.work.track(invoker(event))) as { calls?: CallOutcome[] } | undefined;
-      const calls = result?.calls ?? [];
+      const calls = handler ? [] : (result?.calls ?? []);
       outcomes.push(calls);
+      if (handler && i === repeat - 1) this.note(`${fn} returned ${clip(JSON.stringify(result) ?? 'undefined', 200)}`);
       // what the function's code saw, before EventBridge delivers what its agent reported
       if (i === repeat - 1) {
         for (const c of calls) {
@@ -542,6 +544,10 @@ class Simulation {
       wallMs,
     });
   }
+}
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 function accessTarget(a: Record<string, unknown>): string {

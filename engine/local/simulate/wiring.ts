@@ -130,6 +130,8 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   });
   closers.push(() => standIns.close());
   closers.push(standIns.installLookup());
+  closers.push(standIns.installGlobalAgents());
+  closers.push(setEnv(userCodeEnv(s, standIns.port, appDynamo.port)));
   closers.push(await standIns.installFetchDispatcher());
 
   // ---- the local PutEvents endpoint (agents and engine publish through the real client) ---------------
@@ -150,8 +152,8 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   const cores = new Map<string, AgentCore>();
   const agentLog = (fn: string) => (line: string) => {
     try {
-      const l = JSON.parse(line) as { level?: string; message?: string };
-      if (l.level === 'ERROR') o.problem(`agent of ${fn}: ${l.message ?? line}`);
+      const l = JSON.parse(line) as { level?: string; message?: string; reason?: string };
+      if (l.level === 'ERROR') o.problem(`agent of ${fn}: ${l.message ?? line}${l.reason ? ` (${l.reason})` : ''}`);
     } catch {
       o.problem(`agent of ${fn}: ${line}`);
     }
@@ -432,6 +434,38 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     agentStats: () => ({ emitted: [...cores.values()].reduce((n, c) => n + c.stats.eventsSent + c.stats.eventsLogged, 0) }),
     idle,
     close,
+  };
+}
+
+/**
+ * What a user's handler module gets, as Lambda would give it: a region, (fake) credentials, and
+ * AWS SDK endpoints on the stand-ins (`AWS_ENDPOINT_URL_<SERVICE>`, which the SDK reads).
+ */
+function userCodeEnv(s: Scenario, standInPort: number, dynamoPort: number): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: s.account.region,
+    AWS_DEFAULT_REGION: s.account.region,
+    AWS_ACCESS_KEY_ID: 'ASIASIMULATED0000000',
+    AWS_SECRET_ACCESS_KEY: 'simulated-secret-not-real',
+    AWS_SESSION_TOKEN: 'simulated',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const sdkIds: Record<string, string> = { dynamodb: 'DYNAMODB', s3: 'S3', sqs: 'SQS', sns: 'SNS', sts: 'STS', kms: 'KMS', ssm: 'SSM', lambda: 'LAMBDA', kinesis: 'KINESIS', secretsmanager: 'SECRETS_MANAGER', events: 'EVENTBRIDGE', states: 'SFN' };
+  for (const [svc, id] of Object.entries(sdkIds)) {
+    env[`AWS_ENDPOINT_URL_${id}`] = `http://${awsEndpointHost(svc, s.account.region)}:${svc === 'dynamodb' ? dynamoPort : standInPort}`;
+  }
+  return env;
+}
+
+/** Sets environment variables until the returned function restores them. */
+function setEnv(vars: Record<string, string>): () => void {
+  const previous = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  return () => {
+    for (const [k, v] of previous) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   };
 }
 
