@@ -105,7 +105,7 @@ export class TimelinePrinter {
     const byRule = Object.entries(s.decisions.byRule).map(([r, n]) => `${r} ×${n}`).join(', ');
     rows.push(`decisions         ${s.decisions.total}: allow ${s.decisions.allow} · deny ${s.decisions.deny} · unlisted ${s.decisions.unlisted}`);
     if (byRule) rows.push(`  by rule         ${byRule}`);
-    rows.push(`workflows         ${s.workflows.length === 0 ? 'none' : ''}`);
+    rows.push(`workflows         ${s.workflows.length === 0 ? 'none' : s.workflows.length}`);
     for (const w of s.workflows) {
       const st = w.status === 'SUCCEEDED' ? green(w.status) : w.status === 'RUNNING' ? yellow(w.status) : red(w.status);
       rows.push(`  ${w.workflow.padEnd(11)} ${(w.function ?? '-').padEnd(18)} ${st}${w.outcome ? ` (${w.outcome})` : ''}`);
