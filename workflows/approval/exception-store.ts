@@ -11,7 +11,7 @@ import { WardenSlackError } from '../slack/errors';
 export type AllowEntry =
   | { id: string; aws: string; resource?: string }
   | { id: string; host: string }
-  | { id: string; cidr: string };
+  | { id: string; cidr: string; port?: number };
 
 export interface ExceptionRecord {
   functionName: string;
@@ -65,7 +65,7 @@ export function allowEntryFor(access: Access, id: string): AllowEntry {
     return access.resource ? { id, aws, resource: literal('resource', access.resource) } : { id, aws };
   }
   if (access.host) return { id, host: `${literal('host', access.host)}${access.port !== undefined ? `:${access.port}` : ''}` };
-  if (access.address) return { id, cidr: `${access.address}/${access.address.includes(':') ? 128 : 32}` };
+  if (access.address) return { id, cidr: `${access.address}/${access.address.includes(':') ? 128 : 32}`, ...(access.port !== undefined ? { port: access.port } : {}) };
   throw new ExactExceptionError('cannot grant an exception for an access without host, address or AWS action');
 }
 

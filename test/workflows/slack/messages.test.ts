@@ -1,4 +1,8 @@
 import { ExceptionRecordSchema, exceptionCovers } from '../../../engine/handler/exceptions';
+import { compilePolicy } from '../../../engine/policy';
+import { loadRulesDir } from '../../../engine/policy/loader';
+import { AllowEntrySchema } from '../../../engine/policy/schema';
+import type { ExceptionRecord } from '../../../workflows/approval/exception-store';
 import { allowEntryFor, ExactExceptionError } from '../../../workflows/approval/exception-store';
 import { recordApproval } from '../../../workflows/approval/approval-tasks';
 import { approvalRequestMessage, describeAccess, esc } from '../../../workflows/slack/messages';
@@ -38,7 +42,7 @@ describe('time-bound exceptions', () => {
   it('are the narrowest entry for the access', () => {
     expect(allowEntryFor({ kind: 'aws', service: 'dynamodb', action: 'PutItem', resource: 'arn:aws:dynamodb:us-east-1:1:table/t' }, 'e')).toEqual({ id: 'e', aws: 'dynamodb:PutItem', resource: 'arn:aws:dynamodb:us-east-1:1:table/t' });
     expect(allowEntryFor({ kind: 'http', host: 'api.example.com', port: 8443 }, 'e')).toEqual({ id: 'e', host: 'api.example.com:8443' });
-    expect(allowEntryFor({ kind: 'tcp', address: '2001:db8::1', port: 22 }, 'e')).toEqual({ id: 'e', cidr: '2001:db8::1/128' });
+    expect(allowEntryFor({ kind: 'tcp', address: '2001:db8::1', port: 22 }, 'e')).toEqual({ id: 'e', cidr: '2001:db8::1/128', port: 22 });
     expect(allowEntryFor({ kind: 'tcp', address: '10.1.2.3' }, 'e')).toEqual({ id: 'e', cidr: '10.1.2.3/32' });
   });
 
@@ -60,5 +64,28 @@ describe('time-bound exceptions', () => {
     expect(exceptionCovers(parsed, d.access)).toBe(true);
     expect(exceptionCovers(parsed, { ...d.access, resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders' })).toBe(false);
     expect(exceptionCovers(parsed, { ...d.access, action: 'DeleteItem' })).toBe(false);
+
+    // the same record as the policy's AllowException: valid entry, allows exactly this access until it expires
+    const rec = written[0] as ExceptionRecord;
+    expect(AllowEntrySchema.safeParse(rec.entry).success).toBe(true);
+    const repo = await loadRulesDir(RULES);
+    const exception = { id: rec.exceptionId, functionName: rec.functionName, entry: rec.entry as never, expiresAt: rec.expiresAtMs };
+    const before = compilePolicy(repo);
+    const withException = compilePolicy(repo, { exceptions: [exception] });
+    const t = Date.parse('2026-11-23T19:00:00.000Z');
+    expect(before.decide({ name: 'payments-worker' }, d.access, t).verdict).toBe('unlisted');
+    expect(withException.decide({ name: 'payments-worker' }, d.access, t).verdict).toBe('allow');
+    expect(withException.decide({ name: 'payments-worker' }, { ...d.access, action: 'DeleteItem' }, t).verdict).toBe('unlisted');
+    expect(withException.decide({ name: 'payments-worker' }, d.access, rec.expiresAtMs + 1).verdict).toBe('unlisted');
+  });
+
+  it('entries for every access kind are valid allow entries', () => {
+    for (const a of [
+      { kind: 'aws' as const, service: 's3', action: 'GetObject', resource: 'arn:aws:s3:::b/k' },
+      { kind: 'aws' as const, service: 'sts', action: 'GetCallerIdentity' },
+      { kind: 'http' as const, host: 'api.example.com', port: 443 },
+      { kind: 'tcp' as const, address: '10.0.0.5', port: 5432 },
+      { kind: 'tcp' as const, address: '2001:db8::1' },
+    ]) expect(AllowEntrySchema.safeParse(allowEntryFor(a, 'approved:exc_abc')).success).toBe(true);
   });
 });
