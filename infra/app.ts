@@ -12,7 +12,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
+import { BUNDLING_STACKS, PATH_METADATA_ENABLE_CONTEXT } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildWardenApp } from './warden-app';
 
@@ -22,7 +22,8 @@ rmSync(join(outdir, '.warden-inputs-hash'), { force: true });
 const nag = process.env.WARDEN_NAG ?? 'fail';
 const app = new App({
   outdir,
-  context: process.env.WARDEN_SKIP_BUNDLING === '1' ? { [BUNDLING_STACKS]: [] } : undefined,
+  // construct paths in the template let the local runner and the tests name resources
+  context: { [PATH_METADATA_ENABLE_CONTEXT]: true, ...(process.env.WARDEN_SKIP_BUNDLING === '1' ? { [BUNDLING_STACKS]: [] } : {}) },
 });
 const { stack } = buildWardenApp(app, { ...process.env, WARDEN_NAG: nag === 'fail' ? '1' : '0' });
 app.synth();
