@@ -370,6 +370,9 @@ class Simulation {
       await this.askApprovals();
       this.progress();
     }
+    // the agents deliver what they still aggregate, as a Lambda environment does when it shuts down
+    await this.work.track(this.env.finalFlush());
+    await this.settle();
     // let every workflow finish: timers fire in order until none is left or the settle window closes
     const horizon = this.clock.nowMs() + this.scenario.settle;
     for (;;) {

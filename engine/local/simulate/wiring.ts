@@ -64,6 +64,8 @@ export interface Environment {
   click(user: string, fn: string, button: 'approve' | 'deny' | 'reviewing' | 'acknowledge' | 'looking'): Promise<ClickResult>;
   startRestore(fn: string, incidentId: string, by: string): Promise<void>;
   agentStats(): { emitted: number };
+  /** what each agent still holds (aggregated repeats) is delivered, as on Lambda's shutdown */
+  finalFlush(): Promise<void>;
   /** resolves when no function invocation is running (bus deliveries wait for it) */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -431,6 +433,23 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     invokeTemplateFunction,
     click,
     startRestore,
+    finalFlush: async () => {
+      for (const [, core] of cores) {
+        const run = async () => {
+          active++;
+          agentState().agent = core;
+          try {
+            await agentRuntime.flush({ final: true });
+          } finally {
+            agentState().agent = undefined;
+            active--;
+          }
+        };
+        const p = running.then(run, run);
+        running = p.catch(() => undefined);
+        await p;
+      }
+    },
     agentStats: () => ({ emitted: [...cores.values()].reduce((n, c) => n + c.stats.eventsSent + c.stats.eventsLogged, 0) }),
     idle,
     close,
