@@ -1,5 +1,5 @@
 import {
-  splitAwsKey, splitHostKey, type FunctionObservations, type Seen,
+  awsKey, hostKey, splitAwsKey, splitHostKey, type FunctionObservations, type Seen,
 } from './observations';
 
 /**
@@ -41,7 +41,10 @@ const GLOB_NOTE = 'the observed value contains "*" or "?", which a rule reads as
 interface Group<T> { pattern: T; seen: Seen; covers: string[] }
 
 /** Collapses values sharing a parent (as computed by `parentOf`) into `parent + '*'` when there are at least `threshold`. */
-function collapse(values: Map<string, Seen>, parentOf: (v: string) => string | null, threshold: number, star = '*'): Map<string, Group<string>> {
+function collapse(
+  values: Map<string, Seen>, parentOf: (v: string) => string | null, threshold: number, star = '*',
+  within: (parent: string, v: string) => boolean = (p, v) => v.startsWith(p),
+): Map<string, Group<string>> {
   const byParent = new Map<string, string[]>();
   for (const v of values.keys()) {
     const p = parentOf(v);
@@ -51,8 +54,17 @@ function collapse(values: Map<string, Seen>, parentOf: (v: string) => string | n
   }
   const out = new Map<string, Group<string>>();
   const taken = new Set<string>();
+  const parents = [...byParent].filter(([, members]) => members.length >= threshold).map(([p]) => p);
+  // an exact value deeper under a generalized parent is covered by its `*` too: fold it in
+  for (const v of values.keys()) {
+    const p = parentOf(v);
+    for (const q of parents) {
+      if (q !== p && within(q, v)) { byParent.get(p as string)?.splice(byParent.get(p as string)!.indexOf(v), 1); byParent.get(q)!.push(v); break; }
+    }
+  }
   for (const [parent, members] of byParent) {
-    if (members.length < threshold) continue;
+    if (members.length < threshold && !parents.includes(parent)) continue;
+    if (members.length === 0) continue;
     const pattern = parent + star;
     const seen = copy(values.get(members[0]!)!);
     for (const m of members.slice(1)) merge(seen, values.get(m)!);
@@ -99,7 +111,30 @@ function ipParent(ip: string): string | null {
   return parts.length === 4 ? `${parts.slice(0, 3).join('.')}.` : null;
 }
 
-export function propose(fo: FunctionObservations, opts: ProposeOptions): LearnedEntry[] {
+/**
+ * Folds accesses into a broader observed one that already covers them: an action seen without a
+ * resource covers it with any resource, a host seen without a port covers every port. Writing
+ * both would only add entries the broader one shadows.
+ */
+export function subsume(fo: FunctionObservations): FunctionObservations {
+  const fold = (m: Map<string, Seen>, broader: (k: string) => string | null): Map<string, Seen> => {
+    const out = new Map<string, Seen>();
+    for (const [k, s] of m) out.set(k, copy(s));
+    for (const [k, s] of m) {
+      const b = broader(k);
+      if (b === null || b === k || !m.has(b)) continue;
+      merge(out.get(b)!, s);
+      out.delete(k);
+    }
+    return out;
+  };
+  const noResource = (k: string): string | null => { const a = splitAwsKey(k); return a.resource === null ? null : awsKey(a.service, a.action, null); };
+  const noPort = (k: string): string | null => { const h = splitHostKey(k); return h.port === null ? null : hostKey(h.host, null); };
+  return { name: fo.name, aws: fold(fo.aws, noResource), hosts: fold(fo.hosts, noPort), ips: fold(fo.ips, noPort) };
+}
+
+export function propose(observed: FunctionObservations, opts: ProposeOptions): LearnedEntry[] {
+  const fo = subsume(observed);
   const threshold = opts.generalize?.threshold ?? Infinity;
   const entries: LearnedEntry[] = [];
 
@@ -163,7 +198,7 @@ export function propose(fo: FunctionObservations, opts: ProposeOptions): Learned
     new Map([...m].map(([v, s]) => [v, { pattern: v, seen: copy(s), covers: [] as string[] }]));
   for (const [pk, hosts] of perPort(fo.hosts)) {
     const groups = opts.generalize
-      ? collapse(hosts, (h) => { const p = hostParent(h); return p === null ? null : `*.${p}`; }, threshold, '')
+      ? collapse(hosts, (h) => { const p = hostParent(h); return p === null ? null : `*.${p}`; }, threshold, '', (p, v) => v.endsWith(p.slice(1)))
       : exact(hosts);
     for (const g of groups.values()) {
       const e: LearnedEntry = { kind: 'host', host: pk === '' ? g.pattern : `${g.pattern}:${pk}`, seen: g.seen };

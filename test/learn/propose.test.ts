@@ -61,6 +61,18 @@ describe('generalization thresholds', () => {
     expect(e[0]!.covers).toEqual(['arn:aws:dynamodb:us-east-1:123456789012:table/t0', 'arn:aws:dynamodb:us-east-1:123456789012:table/t1', 'arn:aws:dynamodb:us-east-1:123456789012:table/t2']);
   });
 
+  it('folds a deeper exact value into a generalized parent that already covers it', () => {
+    const o = newObservations();
+    for (const t of ['a', 'b', 'c', 'x/deep']) observe(o, ev('api', ddb('GetItem', t)));
+    for (const h of ['a.svc.example.com', 'b.svc.example.com', 'c.svc.example.com', 'x.y.svc.example.com']) observe(o, ev('api', { kind: 'http', host: h }));
+    const e = propose(o.functions.get('api')!, { generalize: { threshold: 3 } });
+    expect(e.map((x) => (x.kind === 'aws' ? x.resource : x.kind === 'host' ? x.host : x.cidr))).toEqual([
+      'arn:aws:dynamodb:us-east-1:123456789012:table/*', '*.svc.example.com',
+    ]);
+    expect(e[0]!.covers).toHaveLength(4);
+    expect(e[1]!.covers).toContain('x.y.svc.example.com');
+  });
+
   it('generalizes actions sharing a verb on the same resource', () => {
     const o = newObservations();
     for (const a of ['GetItem', 'GetRecords', 'GetShardIterator', 'PutItem']) observe(o, ev('api', ddb(a, 'orders')));
@@ -108,5 +120,21 @@ describe('renderRulesFile', () => {
     const text = renderRulesFile({ comment: ['learned'], functions: ['api'], mode: 'monitor' }, entries);
     expect(text).toContain('# 1,234 seen, first 2026-11-01T00:00:00.000Z, last 2026-11-01T00:00:00.000Z');
     expect(parse(text)).toEqual({ functions: ['api'], mode: 'monitor', allow: [{ aws: 's3:GetObject', resource: 'arn:aws:s3:::b/"quoted"\n- host: evil.com' }] });
+  });
+});
+
+describe('subsumption', () => {
+  it('writes no entry that a broader observed one already covers', () => {
+    const o = newObservations();
+    observe(o, ev('api', { kind: 'aws', service: 's3', action: 'GetObject' }, '2026-11-01T00:00:00.000Z', 2));
+    observe(o, ev('api', { kind: 'aws', service: 's3', action: 'GetObject', resource: 'arn:aws:s3:::b/k' }, '2026-11-03T00:00:00.000Z', 3));
+    observe(o, ev('api', { kind: 'http', host: 'api.example.com' }));
+    observe(o, ev('api', { kind: 'http', host: 'api.example.com', port: 443 }));
+    observe(o, ev('api', { kind: 'http', host: 'other.example.com', port: 443 }));
+    const e = propose(o.functions.get('api')!, { generalize: null });
+    expect(e.map((x) => (x.kind === 'aws' ? `${x.aws} ${x.resource}` : x.kind === 'host' ? x.host : x.cidr))).toEqual([
+      's3:GetObject null', 'api.example.com', 'other.example.com:443',
+    ]);
+    expect(e[0]!.seen).toEqual({ count: 5, first: Date.parse('2026-11-01T00:00:00.000Z'), last: Date.parse('2026-11-03T00:00:00.000Z') });
   });
 });
