@@ -8,7 +8,6 @@ import { ApprovalWorkflow } from '../../../workflows/approval/approval.workflow'
 import { EscalateWorkflow } from '../../../workflows/escalate/escalate.workflow';
 import { stateMachinesFromTemplate, type CfnTemplate } from '../../../workflows/local/asl-from-template';
 import { allStates } from '../../../workflows/local/runner';
-import { SlackEndpoint } from '../../../workflows/slack/slack-endpoint';
 import { loadApproversConfig, type ApproversConfigInput } from '../../../workflows/slack/approvers';
 import { loadEscalationConfig, type EscalationConfigInput } from '../../../workflows/escalate/escalation-config';
 import { RULES } from './harness';
@@ -45,8 +44,7 @@ describe('workflow constructs (synth)', () => {
       topics: { 'oncall-pager': new sns.Topic(stack, 'T1'), 'security-leads': new sns.Topic(stack, 'T2') },
     });
     const approvers = await loadApproversConfig(RULES);
-    const approval = new ApprovalWorkflow(stack, 'Approval', { approvers, approvalsTable, auditTable, exceptionsTable: t('Exceptions', 'functionName', 'exceptionId'), slackBotToken, quarantine, escalate: escalate.stateMachine });
-    new SlackEndpoint(stack, 'Slack', { approvers, approvalsTable, auditTable, signingSecret: new secretsmanager.Secret(stack, 'Signing'), stateMachines: [approval.stateMachine, escalate.stateMachine] });
+    new ApprovalWorkflow(stack, 'Approval', { approvers, approvalsTable, auditTable, exceptionsTable: t('Exceptions', 'functionName', 'exceptionId'), slackBotToken, quarantine, escalate: escalate.stateMachine });
     tpl = Template.fromStack(stack);
     template = tpl.toJSON() as CfnTemplate;
   });
@@ -74,20 +72,15 @@ describe('workflow constructs (synth)', () => {
     }
   });
 
-  it('Lambdas get secret ARNs and table names, never secret values; the endpoint may answer callbacks of both machines', () => {
+  it('Lambdas get secret ARNs and table names, never secret values; machines are traced and logged without execution data', () => {
     const fns = tpl.findResources('AWS::Lambda::Function');
     const envs = Object.values(fns).map((f) => (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables ?? {});
     const ours = envs.filter((e) => typeof e.WARDEN_TASK === 'string');
-    expect(ours.map((e) => e.WARDEN_TASK).sort()).toEqual(['approval.tasks', 'escalate.tasks', 'slack.interactivity']);
+    expect(ours.map((e) => e.WARDEN_TASK).sort()).toEqual(['approval.tasks', 'escalate.tasks']);
     for (const e of ours) {
       expect(JSON.stringify(e)).not.toMatch(/xoxb-|SecretString/);
       for (const [k, v] of Object.entries(e)) if (k.endsWith('_ARN')) expect(JSON.stringify(v)).toMatch(/Ref/);
     }
-    tpl.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'] })]) },
-    });
-    tpl.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /slack/interactivity' });
-    tpl.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }, AccessLogSettings: Match.anyValue() });
     tpl.hasResourceProperties('AWS::StepFunctions::StateMachine', { TracingConfiguration: { Enabled: true }, LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }) });
   });
 
@@ -120,10 +113,5 @@ describe('workflow constructs reject bad props at synth time', () => {
     expect(() => new EscalateWorkflow(b.stack, 'A', { ...b, escalation })).toThrow(/names SNS topic "pager".*topics: \{ 'pager': topic \}/);
     expect(() => new EscalateWorkflow(b.stack, 'B', { ...b, escalation: { ...escalation, finalAction: 'quarantine' }, topics: { pager: new sns.Topic(b.stack, 'T') }, quarantine: undefined })).toThrow(/no `quarantine` state machine/);
     expect(() => new EscalateWorkflow(b.stack, 'C', { ...b, escalation: { tiers: [] } })).toThrow(/escalation config is invalid: tiers: list at least one tier/);
-  });
-
-  it('endpoint: no state machines', () => {
-    const b = baseStack();
-    expect(() => new SlackEndpoint(b.stack, 'E', { ...b, approvers: { approval: { channel: 'C0AAAAAAA' }, admins: ['U0AAAAAAA'] }, stateMachines: [] })).toThrow(/needs the state machines/);
   });
 });
