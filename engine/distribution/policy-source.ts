@@ -229,15 +229,20 @@ export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(op
     lastAttempt = clock.now();
     const problems: Rejected[] = [];
     let changed = false;
-    const controlProblem = await refreshControl();
+    // Control and pointer are fetched together: one round trip per refresh when nothing changed.
+    const [controlProblem, read] = await Promise.all([
+      refreshControl(),
+      readPointer().then((pointer) => ({ pointer, error: undefined }), (error: unknown) => ({ pointer: undefined, error })),
+    ]);
     if (controlProblem) problems.push(controlProblem);
     try {
-      const pointer = await readPointer();
+      if (read.error !== undefined) throw read.error;
+      const pointer = read.pointer;
       if (pointer) {
-        const current = state?.from === 'store' ? state.base.policyVersion : undefined;
-        if (pointer.policyVersion === current) {
+        // Same version as in force (also the packaged one: the version is the hash of the content), nothing to load.
+        if (state && pointer.policyVersion === state.base.policyVersion) {
           pointerSeq = Math.max(pointerSeq, pointer.sequence);
-          if (state) state = { ...state, sequence: pointer.sequence };
+          if (state.sequence !== pointer.sequence || state.from !== 'store') state = { ...state, sequence: pointer.sequence, from: 'store' };
         } else {
           const key = `${pointer.sequence}|${pointer.policyVersion}|${pointer.sha256}`;
           if (knownBad?.key === key) throw knownBad.rejected;

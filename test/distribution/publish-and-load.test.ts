@@ -262,6 +262,17 @@ describe('store unavailable', () => {
     expect(source.snapshot().from).toBe('store');
   });
 
+  it('does not download the bundle again when the packaged policy is already the current version', async () => {
+    const ctx = setup();
+    await ctx.publish(v1.text);
+    const keysRead: string[] = [];
+    const counting = Object.create(ctx.store) as LocalDirectoryStore;
+    counting.get = (key) => { keysRead.push(key); return ctx.store.get(key); };
+    const source = createPolicySource({ store: counting, publicKey: keys.publicKeyPem, loadBundle: loadTestBundle, refreshMs: 0, initial: loadTestBundle(v1.text, 'packaged') });
+    await expect(source.start()).resolves.toMatchObject({ policyVersion: v1.policyVersion, from: 'store', sequence: 1 });
+    expect(keysRead).toEqual(['control.json', 'current.json']);
+  });
+
   it('rejects a source without a trusted key', () => {
     const ctx = setup();
     expect(() => createPolicySource({ store: ctx.store, loadBundle: loadTestBundle })).toThrow(DistributionError);
