@@ -78,9 +78,23 @@ function accessKey(a: Access): string {
  * share one workflow. An unlisted access has no rule: the access itself stands in for it, so two
  * different unlisted accesses are two incidents (each needs its own approval).
  */
+const incidentMemo = new Map<string, string>();
 export function incidentIdFor(functionName: string, v: ListVerdict, access: Access, policyVersion: string): string {
   const what = v.rule ?? `unlisted|${accessKey(access)}`;
-  return `inc-${createHash('sha256').update(`${functionName}\n${what}\n${policyVersion}`).digest('hex').slice(0, 16)}`;
+  const key = `${functionName}\n${what}\n${policyVersion}`;
+  let id = incidentMemo.get(key);
+  if (id === undefined) {
+    id = `inc-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+    if (incidentMemo.size >= 50_000) incidentMemo.clear();
+    incidentMemo.set(key, id);
+  }
+  return id;
+}
+
+let isoMemo = { now: NaN, iso: '' };
+function isoOf(now: number): string {
+  if (isoMemo.now !== now) isoMemo = { now, iso: new Date(now).toISOString() };
+  return isoMemo.iso;
 }
 
 export function reasonFor(ev: AccessEvent, v: ListVerdict, response: ResponseAction): string {
@@ -122,7 +136,7 @@ function build(ev: AccessEvent, v: ListVerdict, response: ResponseAction, mode: 
     decisionId: ctx.newId(),
     eventId: ev.id,
     incidentId: incidentIdFor(ev.function.name, v, ev.access, policyVersion),
-    time: new Date(ctx.now).toISOString(),
+    time: isoOf(ctx.now),
     function: ev.function,
     access: ev.access,
     mode,

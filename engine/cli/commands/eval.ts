@@ -20,8 +20,8 @@ export interface EvalIo {
  * Exit 0: every line decided; 2: some line was bad (it got deny + error); 1: the rules do not load.
  */
 export async function runEvalCommand(opts: EvalCliOptions, io: EvalIo): Promise<number> {
-  const [{ loadRulesDir, compilePolicy, loadBundleFile }, { createResponseSelector }, { runEval }, { ulid }, fs] = await Promise.all([
-    import('../../policy'), import('../../responses/select'), import('../../evaluate/eval-stream'), import('ulid'), import('node:fs'),
+  const [{ loadRulesDir, compilePolicy, loadBundleFile }, { createResponseSelector }, { runEval }, { createUlidFactory }, fs] = await Promise.all([
+    import('../../policy'), import('../../responses/select'), import('../../evaluate/eval-stream'), import('../../evaluate/ids'), import('node:fs'),
   ]);
   let now = io.now();
   if (opts.now !== undefined) {
@@ -46,7 +46,7 @@ export async function runEvalCommand(opts: EvalCliOptions, io: EvalIo): Promise<
     input = fs.createReadStream(opts.input, { highWaterMark: 1 << 20 });
   }
   const summary = await runEval({
-    policy, responses: createResponseSelector(policy.responses), input, output: io.stdout, now, newId: () => ulid(now), table: opts.table === true,
+    policy, responses: createResponseSelector(policy.responses), input, output: io.stdout, now, newId: createUlidFactory(() => now), table: opts.table === true,
   });
   const v = summary.verdicts;
   io.err(`${summary.lines} events: ${v.allow} allow, ${v.deny} deny, ${v.unlisted} unlisted${summary.bad ? `, ${summary.bad} bad line${summary.bad === 1 ? '' : 's'}` : ''} (policy ${policy.policyVersion})`);
