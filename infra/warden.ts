@@ -33,6 +33,7 @@ import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE, type Mode } from '../eng
 import { DECISION_EVENT_DETAIL_TYPE, DECISION_EVENT_SOURCE, type ResponseAction } from '../engine/events/decision-event';
 import { TABLES, type TableName } from '../engine/audit/tables';
 import { buildRulesLayerAsset } from './rules-bundle';
+import { WARDEN_DEFAULTS } from './warden-defaults';
 import { resolveWardenProps, WardenPropsError, type ResolvedWardenProps, type WardenProps } from './warden-props';
 
 export type { WardenProps, WardenSlackProps, WardenTargetProps, WardenEngineProps } from './warden-props';
@@ -192,8 +193,10 @@ export class Warden extends Construct {
     this.restrictPublishers();
 
     // ---- Slack secrets (values never in the template or env) ------------------------------------
-    this.slackSigningSecret = this.slackSecret('SlackSigningSecret', p.slack.signingSecret, p.slack.signingSecretArn, 'Slack app signing secret (Basic Information → Signing Secret)');
-    this.slackBotToken = this.slackSecret('SlackBotToken', p.slack.botToken, p.slack.botTokenArn, 'Slack bot token xoxb-… (OAuth & Permissions)');
+    this.slackSigningSecret = this.slackSecret('SlackSigningSecret', p.slack.signingSecret, p.slack.signingSecretArn, WARDEN_DEFAULTS.slack.signingSecretName, 'Slack app signing secret (Basic Information → Signing Secret)');
+    this.slackBotToken = this.slackSecret('SlackBotToken', p.slack.botToken, p.slack.botTokenArn, WARDEN_DEFAULTS.slack.botTokenSecretName, 'Slack bot token xoxb-… (OAuth & Permissions)');
+    new CfnOutput(this, 'SlackSigningSecretArn', { value: this.slackSigningSecret.secretArn, description: 'put the Slack signing secret here (aws secretsmanager put-secret-value)' });
+    new CfnOutput(this, 'SlackBotTokenArn', { value: this.slackBotToken.secretArn, description: 'put the Slack bot token (xoxb-…) here' });
 
     // ---- response workflows, routed by detail.response -------------------------------------------
     this.notifications = this.topic('Notifications', 'Warden: quarantine and restore reports');
@@ -520,11 +523,11 @@ export class Warden extends Construct {
     );
   }
 
-  private slackSecret(id: string, secret: secretsmanager.ISecret | undefined, arn: string | undefined, description: string): secretsmanager.ISecret {
+  private slackSecret(id: string, secret: secretsmanager.ISecret | undefined, arn: string | undefined, name: string, description: string): secretsmanager.ISecret {
     if (secret) return secret;
     if (arn) return secretsmanager.Secret.fromSecretCompleteArn(this, id, arn);
     // Created with a random placeholder; set the real value after deploy (see infra/README.md).
-    const created = new secretsmanager.Secret(this, id, { description: `Warden: ${description}. Set it with aws secretsmanager put-secret-value.` });
+    const created = new secretsmanager.Secret(this, id, { secretName: name, description: `Warden: ${description}. Set it with aws secretsmanager put-secret-value.` });
     Validations.of(created).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason: 'Slack signing secrets and bot tokens are issued by Slack and cannot be rotated by a Lambda; rotate them in the Slack app and put the new value.',
