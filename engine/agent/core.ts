@@ -3,15 +3,28 @@
  * access key), aggregate repeats, and pick what to report at each flush. No hooks, no I/O: the
  * capture modules call `observe`, the runtime calls `flush` with an injected sink and clock.
  */
-import { ulid } from 'ulid';
 import type { Access, AccessEvent, FunctionIdentity, Mode, Verdict } from '../events/access-event';
-import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE } from '../events/access-event';
 import type { Severity } from '../events/decision-event';
 import type { CompiledPolicy } from '../policy/types';
 import type { AgentConfig } from './config';
 import { AccessDeniedByPolicy } from './errors';
 
-export { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE };
+/**
+ * The contract's constants (engine/events/access-event.ts), repeated here so the agent does not
+ * load zod with the contract's schemas on its cold-start path; a test keeps them equal.
+ */
+export const ACCESS_EVENT_SOURCE = 'warden.agent';
+export const ACCESS_EVENT_DETAIL_TYPE = 'Access Observed';
+
+/** ULIDs from the `ulid` package, loaded on the first event rather than at start-up. */
+function lazyUlid(clock: () => number): () => string {
+  let gen: ((t: number) => string) | undefined;
+  return () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    gen ??= (require('ulid') as typeof import('ulid')).ulid;
+    return gen(clock());
+  };
+}
 
 /** One distinct access (per function) with its cached decision and its not-yet-reported repeats. */
 export interface AccessRecord {
@@ -95,7 +108,7 @@ export class AgentCore {
     this.policyVersion = o.policy?.policyVersion;
     this.ttl = o.decisionTtlMs ?? 60_000;
     this.maxRecords = o.maxRecords ?? 10_000;
-    this.newId = o.newId ?? (() => ulid(o.clock()));
+    this.newId = o.newId ?? lazyUlid(o.clock);
   }
 
   get config(): AgentConfig { return this.o.config; }

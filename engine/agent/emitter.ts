@@ -4,8 +4,9 @@
  * whatever still fails is written as one structured log line per event, so nothing is lost silently.
  */
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE, type AccessEvent } from '../events/access-event';
-import type { DeliveryReport, EventSink } from './core';
+import type { AccessEvent } from '../events/access-event';
+import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE, type DeliveryReport, type EventSink } from './core';
+import { instrumentClient } from './capture/sdk';
 import { EXEMPT } from './capture/state';
 
 export const MAX_ENTRIES_PER_CALL = 10;
@@ -153,6 +154,9 @@ export class PutEventsSink implements EventSink {
   private getClient(): Promise<EventBridgeClient> {
     this.clientP ??= Promise.resolve().then(() => this.o.client()).then((c) => {
       (c as unknown as Record<symbol, boolean>)[EXEMPT] = true;
+      // Its own middleware marks its requests as the agent's, even when the client's class was
+      // never patched (a bundled SDK copy), so the http/socket hooks never capture or block them.
+      instrumentClient(c as unknown as Parameters<typeof instrumentClient>[0]);
       return c;
     });
     this.clientP.catch(() => { this.clientP = undefined; });

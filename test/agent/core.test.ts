@@ -186,3 +186,11 @@ describe('AgentCore aggregation', () => {
     expect(t.all()).toHaveLength(1);
   });
 });
+
+describe('contract constants', () => {
+  it('the agent repeats the access-event source and detail type exactly', async () => {
+    const contract = await import('../../engine/events/access-event');
+    const core = await import('../../engine/agent/core');
+    expect([core.ACCESS_EVENT_SOURCE, core.ACCESS_EVENT_DETAIL_TYPE]).toEqual([contract.ACCESS_EVENT_SOURCE, contract.ACCESS_EVENT_DETAIL_TYPE]);
+  });
+});

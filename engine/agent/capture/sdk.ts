@@ -104,15 +104,14 @@ function maybePatchExports(exports: unknown): void {
 }
 
 /**
- * Installs the SDK capture: patches the smithy Client classes already loaded (require cache, the
- * copy next to the agent) and every copy loaded later (module loader hook). Returns the uninstaller.
+ * Installs the SDK capture: patches the smithy Client classes already loaded (require cache)
+ * and every copy loaded later (module loader hook). Returns the uninstaller.
  */
 export function installSdkCapture(): () => void {
-  const req = Module.createRequire(__filename);
-  for (const id of ['@smithy/core/client', '@smithy/smithy-client']) {
-    try { maybePatchExports(req(id)); } catch { /* not installed next to the agent */ }
-  }
-  for (const [file, mod] of Object.entries(req.cache)) if (SMITHY_CLIENT_FILE.test(file)) maybePatchExports(mod?.exports);
+  // Copies already loaded are in the require cache; the others are patched as they load (nothing is
+  // required here: loading the SDK is the function's cold-start cost, not the agent's).
+  const cache = (Module as unknown as { _cache: Record<string, { exports?: unknown } | undefined> })._cache;
+  for (const file of Object.keys(cache)) if (SMITHY_CLIENT_FILE.test(file)) maybePatchExports(cache[file]?.exports);
 
   const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown };
   const originalLoad = M._load;

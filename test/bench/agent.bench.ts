@@ -1,0 +1,147 @@
+/**
+ * Agent bench. Overheads are the same call to a local server with the agent off and on, measured
+ * side by side in alternating rounds (p50 of each side, then the difference). Event counts come
+ * from the real PutEvents path (local endpoint). Cold start and heap are measured in a fresh `node`
+ * process that requires the built agent and installs it with a 10,000-entry bundle.
+ */
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { buildSync } from 'esbuild';
+import { install, uninstall, withWarden } from '../../engine/agent';
+import { compilePolicy, loadRulesFromFiles, toBundle } from '../../engine/policy';
+import { startPutEventsServer } from '../../engine/local/putevents-server';
+import { buildFixture } from './decide-fixture';
+import type { BenchOptions } from './main';
+
+const ROOT = resolve(__dirname, '../..');
+const RULES = `functions: [bench-fn]
+mode: block
+allow:
+  - host: 127.0.0.1
+  - aws: "dynamodb:*"
+    resource: "arn:aws:dynamodb:us-east-1:123456789012:table/*"
+`;
+const ENV = { AWS_LAMBDA_FUNCTION_NAME: 'bench-fn', AWS_REGION: 'us-east-1', WARDEN_ACCOUNT_ID: '123456789012' };
+const creds = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'secret' };
+
+const p50 = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+
+/** Alternating rounds of `perRound` calls off, then on; returns the p50 of each side in µs. */
+async function sideBySide(rounds: number, perRound: number, call: (on: boolean) => Promise<unknown>, setOn: (on: boolean) => void): Promise<{ off: number; on: number }> {
+  const off: number[] = [], on: number[] = [];
+  for (let i = 0; i < 50; i++) { setOn(false); await call(false); setOn(true); await call(true); } // warm-up (JIT, sockets)
+  for (let r = 0; r < rounds; r++) {
+    for (const side of [false, true]) {
+      setOn(side);
+      const into = side ? on : off;
+      for (let i = 0; i < perRound; i++) {
+        const t = process.hrtime.bigint();
+        await call(side);
+        into.push(Number(process.hrtime.bigint() - t) / 1000);
+      }
+    }
+  }
+  setOn(false);
+  return { off: p50(off), on: p50(on) };
+}
+
+export async function bench(opts: BenchOptions): Promise<Record<string, number | string | boolean>> {
+  const out: Record<string, number | string | boolean> = {};
+  const server = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}')); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const events = await startPutEventsServer();
+  const saved = { ...process.env };
+  Object.assign(process.env, { AWS_ENDPOINT_URL_EVENTBRIDGE: events.url, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' });
+  const policy = compilePolicy(loadRulesFromFiles([{ path: 'functions/bench-fn.yaml', text: RULES }]));
+  const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const url = `http://127.0.0.1:${port}/x`;
+  const rounds = opts.quick ? 10 : 40;
+  const perRound = opts.quick ? 100 : 250;
+  const setOn = (on: boolean) => { uninstall(); if (on) install({ env: ENV, policy }); };
+  try {
+    const httpGet = () => new Promise<void>((res, rej) => { http.get(url, { agent: keepAlive }, (r) => { r.resume(); r.on('end', res); }).on('error', rej); });
+    const h = await sideBySide(rounds, perRound, httpGet, setOn);
+    out['agent.http_overhead_us_p50'] = Math.max(0, h.on - h.off);
+    opts.log(`  http.get  off ${h.off.toFixed(1)} µs, on ${h.on.toFixed(1)} µs`);
+
+    const doFetch = async () => { const r = await fetch(url); await r.arrayBuffer(); };
+    const f = await sideBySide(rounds, perRound, doFetch, setOn);
+    out['agent.fetch_overhead_us_p50'] = Math.max(0, f.on - f.off);
+    opts.log(`  fetch     off ${f.off.toFixed(1)} µs, on ${f.on.toFixed(1)} µs`);
+
+    // two identical clients: the one used with the agent off is never instrumented
+    const mk = () => new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: creds, maxAttempts: 1 });
+    const clients = { off: mk(), on: mk() };
+    const cmd = new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } });
+    const s = await sideBySide(rounds, perRound, (on) => (on ? clients.on : clients.off).send(cmd), setOn);
+    out['agent.sdk_overhead_us_p50'] = Math.max(0, s.on - s.off);
+    opts.log(`  SDK call  off ${s.off.toFixed(1)} µs, on ${s.on.toFixed(1)} µs`);
+
+    // events for 10,000 identical calls in one invocation
+    events.events.length = 0;
+    uninstall();
+    const many = withWarden(async () => { for (let i = 0; i < 10_000; i++) await httpGet(); }, { env: ENV, policy });
+    await many({}, {});
+    out['agent.events_per_10k_identical_calls'] = events.events.length;
+
+    // events for 1,000 warm invocations repeating the same allowed accesses (http + SDK)
+    events.events.length = 0;
+    uninstall();
+    const warm = withWarden(async () => { await httpGet(); await clients.on.send(cmd); }, { env: ENV, policy });
+    for (let i = 0; i < 1000; i++) await warm({}, {});
+    out['agent.events_per_1k_warm_invocations'] = events.events.length;
+    out['agent.distinct_accesses_per_invocation'] = 2;
+    uninstall();
+  } finally {
+    uninstall();
+    process.env = saved;
+    keepAlive.destroy();
+    server.closeAllConnections();
+    server.close();
+    await events.close();
+  }
+
+  Object.assign(out, coldStart(opts));
+  return out;
+}
+
+/** Fresh process: require the built agent, install it with a 10k-entry bundle; time and heap added. */
+function coldStart(opts: BenchOptions): Record<string, number> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-agent-bench-'));
+  try {
+    const fixture = buildFixture(100, 100, 0);
+    const bundle = toBundle(compilePolicy(fixture.repo));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify(bundle));
+    // the same build as `npm run build` for the agent entry
+    buildSync({ entryPoints: [join(ROOT, 'engine/agent/index.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile: join(dir, 'agent.js'), logLevel: 'warning' });
+    const script = `
+      global.gc(); const h0 = process.memoryUsage().heapUsed;
+      const t0 = process.hrtime.bigint();
+      const agent = require(${JSON.stringify(join(dir, 'agent.js'))});
+      const core = agent.install();
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (!core.policyVersion) throw new Error('policy not loaded: ' + core.policyError);
+      global.gc(); const mb = (process.memoryUsage().heapUsed - h0) / 1048576;
+      process.stdout.write(JSON.stringify({ ms, mb }));`;
+    const runs = opts.quick ? 3 : 7;
+    const results: { ms: number; mb: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+      const stdout = execFileSync(process.execPath, ['--expose-gc', '-e', script], {
+        env: { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules'), AWS_LAMBDA_FUNCTION_NAME: fixture.functions[0], AWS_REGION: 'us-east-1', WARDEN_POLICY: join(dir, 'policy.json') },
+        encoding: 'utf8',
+      });
+      results.push(JSON.parse(stdout) as { ms: number; mb: number });
+    }
+    const ms = p50(results.map((r) => r.ms));
+    const mb = p50(results.map((r) => r.mb));
+    opts.log(`  cold start (require + install with ${bundle.entries} entries): ${ms.toFixed(1)} ms, heap +${mb.toFixed(1)} MB`);
+    return { 'agent.cold_start_ms': ms, 'agent.heap_mb': mb, 'agent.bundle_entries': bundle.entries };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
