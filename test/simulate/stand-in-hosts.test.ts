@@ -48,8 +48,22 @@ describe('stand-in hosts', () => {
     await expect(request('https://dynamodb.us-east-1.amazonaws.com/')).resolves.toEqual({ status: 200, text: 'forwarded dynamodb.us-east-1.amazonaws.com' });
   });
 
-  it('answers 421 for an undeclared host', async () => {
-    const r = await request('https://evil.example.org/x');
+  it('never routes an undeclared name to the stand-ins, and answers 421 for a Host it does not serve', async () => {
+    const undo = s.installLookup();
+    try {
+      await expect(request('https://evil.example.org/x')).rejects.toThrow(/ENOTFOUND evil\.example\.org/);
+    } finally {
+      undo();
+    }
+    const r = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = https.request('https://api.stripe.com/x', { agent: s.agent(), headers: { host: 'evil.example.org' } }, (res) => {
+        let text = '';
+        res.on('data', (c) => { text += c; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
     expect(r.status).toBe(421);
     expect(r.text).toContain('no stand-in for host "evil.example.org"');
   });
