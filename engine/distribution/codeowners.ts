@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
@@ -186,8 +186,27 @@ export interface CodeOwnersReport {
 }
 
 export interface CodeOwnersOptions {
-  /** the git repository root holding CODEOWNERS (default: the rules dir itself). */
+  /** the git repository root holding CODEOWNERS (default: the nearest directory up from the rules dir with a `.git`, else the rules dir). */
   repoRoot?: string;
+}
+
+/** The nearest directory at or above `dir` that holds `.git` (the root GitHub reads CODEOWNERS from). */
+async function gitRoot(dir: string): Promise<string | undefined> {
+  let cur = resolve(dir);
+  for (;;) {
+    try {
+      await stat(join(cur, '.git'));
+      return cur;
+    } catch {
+      const up = dirname(cur);
+      if (up === cur) return undefined;
+      cur = up;
+    }
+  }
+}
+
+async function rootFor(rulesDir: string, opts: CodeOwnersOptions): Promise<string> {
+  return opts.repoRoot ?? (await gitRoot(rulesDir)) ?? rulesDir;
 }
 
 async function findCodeOwners(root: string): Promise<{ file: string; text: string } | undefined> {
@@ -227,8 +246,8 @@ export async function checkCodeOwnersDir(rulesDir: string, opts: CodeOwnersOptio
       findings: parsed.error.issues.map((i) => ({ severity: 'error' as const, file: OWNERS_FILE, message: `${i.path.join('.') || '(file)'}: ${i.message}` })),
     };
   }
-  const root = opts.repoRoot ?? rulesDir;
-  const prefix = posix(relative(root, rulesDir));
+  const root = await rootFor(rulesDir, opts);
+  const prefix = posix(relative(resolve(root), resolve(rulesDir)));
   if (prefix.startsWith('..')) throw new ConfigError(`the rules dir ${rulesDir} is not inside the repository root ${root}`);
   const found = await findCodeOwners(root);
   const codeowners = found ? { path: posix(relative(rulesDir, found.file)), text: found.text } : undefined;
@@ -242,8 +261,8 @@ export async function writeCodeOwners(rulesDir: string, opts: CodeOwnersOptions 
   if (!report.declared || !report.owners) {
     throw new ConfigError(report.declared ? `${OWNERS_FILE} is invalid: ${report.findings.map((f) => f.message).join('; ')}` : `no ${OWNERS_FILE} in ${rulesDir}: declare the owner groups first`);
   }
-  const root = opts.repoRoot ?? rulesDir;
-  const prefix = posix(relative(root, rulesDir));
+  const root = await rootFor(rulesDir, opts);
+  const prefix = posix(relative(resolve(root), resolve(rulesDir)));
   const found = await findCodeOwners(root);
   const file = found?.file ?? join(root, '.github', 'CODEOWNERS');
   const next = mergeSection(found?.text, renderCodeOwners(report.owners, report.functionFiles, prefix));
@@ -251,4 +270,13 @@ export async function writeCodeOwners(rulesDir: string, opts: CodeOwnersOptions 
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, next);
   return { file, changed: true, report: await checkCodeOwnersDir(rulesDir, opts) };
+}
+
+/**
+ * The code-owner findings in `warden rules lint`'s shape (`file:line: level: message`), with paths
+ * as lint prints them (joined to the rules dir). Empty when the repo declares no owners.yaml.
+ */
+export async function lintCodeOwners(rulesDir: string, opts: CodeOwnersOptions = {}): Promise<Array<{ file: string; line: number; level: 'error' | 'warning'; code: string; message: string }>> {
+  const report = await checkCodeOwnersDir(rulesDir, opts);
+  return report.findings.map((f) => ({ file: posix(join(rulesDir, f.file)), line: 1, level: f.severity, code: 'code-owners', message: f.message }));
 }

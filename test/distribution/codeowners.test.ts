@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  checkCodeOwners, checkCodeOwnersDir, globCovers, mergeSection, renderCodeOwners, writeCodeOwners, type OwnersFile,
+  checkCodeOwners, checkCodeOwnersDir, globCovers, lintCodeOwners, mergeSection, renderCodeOwners, writeCodeOwners, type OwnersFile,
 } from '../../engine/distribution/codeowners';
 import { runCodeOwners } from '../../engine/distribution/cli-actions';
 import { manualClock, tempDir } from './helpers';
@@ -120,6 +120,19 @@ describe('code owners in a repo (files)', () => {
     const code = await runCodeOwners(rules, { repoRoot: root }, { out: (s) => out.push(s), err: () => undefined, env: {}, clock: manualClock() });
     expect(code).toBe(1);
     expect(out.join('')).toMatch(/error: functions\/reports.yaml: function "reports-api" belongs to no owner group/);
+  });
+
+  it('finds CODEOWNERS at the git root above the rules dir, and reports in lint\'s shape', async () => {
+    const { root, rules } = repo();
+    mkdirSync(join(root, '.git'));
+    await writeCodeOwners(rules);
+    expect(readFileSync(join(root, '.github', 'CODEOWNERS'), 'utf8')).toContain('/rules/functions/payments.yaml @acme/payments');
+    await expect(lintCodeOwners(rules)).resolves.toEqual([]);
+    writeFileSync(join(rules, 'functions', 'reports.yaml'), 'functions: [reports-api]\n');
+    writeFileSync(join(rules, 'functions', 'refunds.yaml'), 'functions: [payments-refunds]\n');
+    const findings = await lintCodeOwners(rules);
+    expect(findings).toContainEqual({ file: `${rules}/functions/reports.yaml`, line: 1, level: 'error', code: 'code-owners', message: expect.stringMatching(/belongs to no owner group/) });
+    expect(findings).toContainEqual(expect.objectContaining({ file: `${root}/.github/CODEOWNERS`, level: 'error', message: expect.stringMatching(/out of date/) }));
   });
 
   it('reports an invalid owners.yaml with the field at fault', async () => {
