@@ -26,7 +26,13 @@ function reportLoadError(err: unknown, io: CliIo): number {
 /** `warden rules lint [dir]`: exit 1 on errors; warnings alone exit 0. */
 export async function runLint(dir: string, io: CliIo = processIo): Promise<number> {
   const { lintRulesDir, formatFinding } = await import('../../policy/lint');
+  const { lintCodeOwners } = await import('../../distribution/codeowners');
   const r = await lintRulesDir(dir, io.now());
+  // code owners (engine/distribution): checked when the repo declares owners.yaml
+  const owners = await lintCodeOwners(dir);
+  r.findings.push(...owners);
+  r.errors += owners.filter((f) => f.level === 'error').length;
+  r.warnings += owners.filter((f) => f.level === 'warning').length;
   for (const f of r.findings) io.out(formatFinding(f));
   const files = r.repo ? r.repo.functions.length + (r.repo.global ? 1 : 0) + (r.repo.responses ? 1 : 0) + r.repo.tests.length + r.repo.extra.length : 0;
   io.err(`${dir}: ${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}${r.repo ? ` in ${files} files` : ''}`);
