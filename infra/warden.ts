@@ -188,6 +188,8 @@ export class Warden extends Construct {
       }),
     );
     this.engineErrorsAlarm();
+    this.engineMetricAlarm('InvalidEventsAlarm', 'Decisions_invalid', 'agent events that could not be parsed were decided deny (audit partition FN#(invalid-event)): a broken or forged agent');
+    this.engineMetricAlarm('ExceptionLookupAlarm', 'ExceptionLookupFailed', 'the exceptions table could not be read; approved exceptions are not being honoured (fail closed)');
 
     // ---- bus resource policy: who may publish which source ------------------------------------------
     this.restrictPublishers();
@@ -276,6 +278,9 @@ export class Warden extends Construct {
       reason: 'Slack cannot send IAM or JWT credentials; every request is authenticated by its Slack v0 signature (HMAC with the signing secret) before anything is read.',
     });
 
+    // the agent layer is always built, so functions in other stacks and accounts can use it
+    void this.agentLayer;
+
     new CfnOutput(this, 'SlackInteractivityUrl', { value: `${this.slackApi.apiEndpoint}/slack/interactivity`, description: 'paste into the Slack app: Interactivity & Shortcuts → Request URL' });
     new CfnOutput(this, 'RestoreStateMachineArn', {
       value: this.restore.stateMachine.stateMachineArn,
@@ -315,7 +320,7 @@ export class Warden extends Construct {
       compatibleRuntimes: [lambda.Runtime.NODEJS_20_X, lambda.Runtime.NODEJS_22_X],
       description: 'Warden agent: NODE_OPTIONS=--require warden/agent/register',
     });
-    new CfnOutput(this, 'AgentLayerArn', { value: this.agentLayerVersion.layerVersionArn, description: 'the Warden agent layer (add with the rules layer)' });
+    new CfnOutput(this, 'AgentLayerArn', { value: this.agentLayerVersion.layerVersionArn, description: 'the Warden agent layer (add it with the rules layer, see infra/README.md)' });
     return this.agentLayerVersion;
   }
 
@@ -397,6 +402,26 @@ export class Warden extends Construct {
     const alarm = new cloudwatch.Alarm(this, 'EngineErrorsAlarm', {
       alarmDescription: 'Warden: the rules engine is failing (decisions are being retried; check its logs)',
       metric: this.engine.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(this.props.alarmTopic));
+    this.alarms.push(alarm);
+  }
+
+  /** An alarm on a Powertools metric of the engine (EMF, dimension `service`). */
+  private engineMetricAlarm(id: string, metricName: string, what: string): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: `Warden: ${what}`,
+      metric: new cloudwatch.Metric({
+        namespace: this.props.engine.metricsNamespace,
+        metricName,
+        dimensionsMap: { service: 'warden-engine' },
+        period: Duration.minutes(5),
+        statistic: 'Sum',
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
