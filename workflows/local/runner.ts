@@ -153,13 +153,15 @@ export class LocalRunner {
   /** Logical ids (and construct paths) of the template's state machines. */
   stateMachineNames(): { logicalId: string; path?: string }[] { return this.machines.map(({ logicalId, path }) => ({ logicalId, path })); }
 
-  /** The concrete ASL of a state machine, found by logical id, logical id prefix or a construct-path segment. */
+  /** The concrete ASL of a state machine, found by logical id, logical id prefix, construct-path segment or `<ConstructId>StateMachine` inside the logical id. */
   definition(name: string): AslDefinition { return this.machine(name).definition as unknown as AslDefinition; }
 
   private machine(name: string): TemplateStateMachine {
     const exact = this.machines.find((m) => m.logicalId === name);
     if (exact) return exact;
-    const hits = this.machines.filter((m) => m.logicalId.startsWith(name) || (m.path && m.path.split('/').includes(name)));
+    let hits = this.machines.filter((m) => m.logicalId.startsWith(name) || (m.path && m.path.split('/').includes(name)));
+    // CDK logical ids concatenate the construct path: `WardenQuarantineStateMachineBEAF9741` for `Warden/Quarantine/StateMachine`
+    if (hits.length === 0) hits = this.machines.filter((m) => m.logicalId.includes(`${name}StateMachine`));
     if (hits.length === 1) return hits[0]!;
     const known = this.machines.map((m) => m.path ?? m.logicalId).join(', ') || 'none';
     throw new LocalRunnerError(hits.length === 0 ? `no state machine "${name}" in the template (known: ${known})` : `"${name}" is ambiguous: ${hits.map((m) => m.logicalId).join(', ')}; use a logical id`);

@@ -13,8 +13,14 @@ import { MemoryNotifier } from '../../../workflows/common/notifier';
 import { QuarantineWorkflow } from '../../../workflows/quarantine/quarantine.workflow';
 import { RestoreWorkflow } from '../../../workflows/restore/restore.workflow';
 import type { Dynalite } from '../local/dynalite';
+import { synthesizedTemplate } from '../../infra/template';
 
-/** A stack holding only the quarantine and restore workflows (synthesized once per test file). */
+/** The Warden stack synthesized once per test run (jest globalSetup → cdk.out): the definitions that ship. */
+export function responseTemplate(): CfnTemplate {
+  return synthesizedTemplate() as CfnTemplate;
+}
+
+/** A stack holding only the quarantine and restore workflows (for construct-level tests). */
 export function synthResponseStack(): CfnTemplate {
   process.env.CDK_VALIDATION ??= 'false';
   const app = new App();

@@ -1,13 +1,13 @@
 import { QUARANTINE_POLICY_NAME } from '../../../workflows/common/deps';
 import type { CfnTemplate } from '../../../workflows/local/asl-from-template';
 import { startDynalite, type Dynalite } from '../local/dynalite';
-import { makeEnv, newIncident, synthResponseStack } from './harness';
+import { makeEnv, newIncident, responseTemplate } from './harness';
 
 describe('quarantine workflow (synthesized definition, local runner, SIMULATED account)', () => {
   let template: CfnTemplate;
   let db: Dynalite;
   beforeAll(async () => {
-    template = synthResponseStack();
+    template = responseTemplate();
     db = await startDynalite(['audit', 'snapshots']);
   });
   afterAll(async () => { await db.close(); });

@@ -1,7 +1,7 @@
 import { QUARANTINE_POLICY_NAME } from '../../../workflows/common/deps';
 import type { CfnTemplate } from '../../../workflows/local/asl-from-template';
 import { startDynalite, type Dynalite } from '../local/dynalite';
-import { ORDERS_ACCOUNT, makeEnv, newIncident, synthResponseStack } from '../quarantine/harness';
+import { ORDERS_ACCOUNT, makeEnv, newIncident, responseTemplate } from '../quarantine/harness';
 
 type Env = ReturnType<typeof makeEnv>;
 
@@ -9,7 +9,7 @@ describe('restore workflow (synthesized definition, local runner, SIMULATED acco
   let template: CfnTemplate;
   let db: Dynalite;
   beforeAll(async () => {
-    template = synthResponseStack();
+    template = responseTemplate();
     db = await startDynalite(['audit', 'snapshots']);
   });
   afterAll(async () => { await db.close(); });
