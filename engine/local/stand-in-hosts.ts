@@ -152,7 +152,7 @@ export async function startStandInHosts(opts: StandInOptions): Promise<StandInHo
   const route = <A extends http.Agent>(agent: A): A => {
     const original = agent.createConnection.bind(agent) as (o: object, cb?: unknown) => net.Socket;
     (agent as unknown as { createConnection: (o: { host?: string; servername?: string }, cb?: unknown) => net.Socket }).createConnection = (o, cb) => {
-      const name = norm(o.servername || o.host || '');
+      const name = norm(o.host || o.servername || '');
       return knows(name) ? net.connect({ port: forward.get(name) ?? port, host: '127.0.0.1' }) : original(o, cb);
     };
     return agent;
