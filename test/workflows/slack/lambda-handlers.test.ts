@@ -12,6 +12,8 @@ import { APPROVERS_CONFIG_ENV } from '../../../workflows/slack/lambda-env';
 import { SLACK_SECRET_ENV } from '../../../workflows/slack/secrets';
 import { RULES } from './harness';
 
+/* eslint-disable @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous require to load a fresh copy of a handler module */
+
 const sm = mockClient(SecretsManagerClient);
 const sfn = mockClient(SFNClient);
 const ddb = mockClient(DynamoDBDocumentClient);
