@@ -458,7 +458,7 @@ export class Warden extends Construct {
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       bundling: {
         // The SDK is bundled: the code that runs is the code we tested (the runtime's copy lags and
-        // varies by region), and tree-shaking keeps only the clients used (~0.5 MB, minified).
+        // varies by region); minified and tree-shaken, the engine is ~1.4 MB with Powertools and zod.
         bundleAwsSDK: true,
         minify: true,
         sourceMap: true,

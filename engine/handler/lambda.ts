@@ -140,7 +140,7 @@ export function createHandler(env: Record<string, string | undefined>, o: Handle
 let cached: ReturnType<typeof createHandler> | undefined;
 
 /** The Lambda entry point (built on first use so a config error is reported on every invocation). */
-export const handler = (event: unknown, context: Context) => {
+export const handler = async (event: unknown, context: Context) => {
   cached ??= createHandler(process.env);
   return cached(event, context);
 };
