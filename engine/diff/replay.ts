@@ -69,14 +69,25 @@ export function describeAccess(a: AccessEvent['access']): string {
   return `${a.kind} ${where}${a.port !== undefined ? `:${a.port}` : ''}`;
 }
 
-/** Tags in their given order: equal tags in another order only make a second group, merged in the report. */
+/** Tags in their given order, length-prefixed: equal tags in another order only make a second group, merged in the report. */
 function tagsKey(tags: Record<string, string>): string {
   let k = '';
-  for (const t in tags) k += `${t}=${tags[t]}\u0001`;
+  for (const t in tags) { const v = tags[t]!; k += `${t.length}:${t}${v.length}:${v}`; }
   return k;
 }
 
 type Level<T> = Map<string, T>;
+
+interface AccessNode { fn: AccessEvent['function']; access: AccessEvent['access']; count: number; events: number; line: number; id: string }
+
+/** Unambiguous key of everything decide() and the response facts read (strings length-prefixed). */
+function accessKey(fn: string, tags: string, a: AccessEvent['access']): string {
+  const r = a.resource, h = a.host, ad = a.address;
+  return `${fn.length}:${fn}${tags.length}:${tags}${a.kind}|${a.service === undefined ? '-' : `${a.service.length}:${a.service}`}`
+    + `${a.action === undefined ? '-' : `${a.action.length}:${a.action}`}${r === undefined ? '-' : `${r.length}:${r}`}`
+    + `${h === undefined ? '-' : `${h.length}:${h}`}${ad === undefined ? '-' : `${ad.length}:${ad}`}|${a.port ?? '-'}`;
+}
+
 const mk = <T>(): Map<string, T> => new Map();
 function sub<T>(m: Level<T>, k: string, make: () => T): T {
   let v = m.get(k);
@@ -96,15 +107,37 @@ export class Replay {
 
   constructor(private readonly base: ReplaySide, private readonly head: ReplaySide, private readonly now: number) {}
 
-  /** Decides one event against both sides. Synchronous and allocation-light on the common path. */
+  /**
+   * Folds one event in. Events are first aggregated by distinct access (function, tags and every
+   * field the decision reads), so each distinct access is decided once per side in report(); past
+   * MAX_DISTINCT distinct accesses, new ones are decided on arrival instead, which keeps memory
+   * bounded on logs of endless variety.
+   */
   add(ev: AccessEvent, line: number): void {
-    const fn = ev.function;
-    const b = this.base.policy.decide(fn, ev.access, this.now);
-    const h = this.head.policy.decide(fn, ev.access, this.now);
     this.events++;
     this.accesses += ev.count;
-    const service = ev.access.service ?? null;
-    const action = ev.access.action ?? null;
+    const fn = ev.function;
+    const a = ev.access;
+    const key = accessKey(fn.name, tagsKey(fn.tags), a);
+    const n = this.distinct.get(key);
+    if (n !== undefined) {
+      n.count += ev.count;
+      n.events++;
+    } else if (this.distinct.size < Replay.MAX_DISTINCT) {
+      this.distinct.set(key, { fn, access: a, count: ev.count, events: 1, line, id: ev.id });
+    } else {
+      this.fold(fn, a, ev.count, 1, line, ev.id);
+    }
+  }
+
+  static MAX_DISTINCT = 200_000;
+  private readonly distinct = new Map<string, AccessNode>();
+
+  private fold(fn: AccessEvent['function'], access: AccessEvent['access'], count: number, events: number, line: number, id: string): void {
+    const b = this.base.policy.decide(fn, access, this.now);
+    const h = this.head.policy.decide(fn, access, this.now);
+    const service = access.service ?? null;
+    const action = access.action ?? null;
     const tk = tagsKey(fn.tags);
     const byTags = sub(this.tree, fn.name, mk<Level<Level<Level<Level<Group>>>>>);
     const byService = sub(byTags, tk, mk<Level<Level<Level<Group>>>>);
@@ -120,11 +153,9 @@ export class Replay {
     } else if (g === undefined) {
       leaf.set(hk, (g = this.newGroup(fn, service, action, b, h)));
     }
-    g.accesses += ev.count;
-    g.events++;
-    if (g.samples.length < SAMPLES && (b.verdict !== h.verdict || b.rule !== h.rule || b.severity !== h.severity || g.samples.length === 0)) {
-      g.samples.push({ line, id: ev.id, access: describeAccess(ev.access) });
-    }
+    g.accesses += count;
+    g.events += events;
+    if (g.samples.length < SAMPLES) g.samples.push({ line, id, access: describeAccess(access) });
   }
 
   private newGroup(fn: AccessEvent['function'], service: string | null, action: string | null, b: ListVerdict, h: ListVerdict): Group {
@@ -140,6 +171,8 @@ export class Replay {
 
   /** Selects responses per group on both sides and returns the changes, grouped by function and rule. */
   async report(): Promise<DiffReport> {
+    for (const n of this.distinct.values()) this.fold(n.fn, n.access, n.count, n.events, n.line, n.id);
+    this.distinct.clear();
     const memo = new Map<string, Promise<ResponseAction>>();
     const respond = (side: ReplaySide, which: string, facts: ResponseFacts): Promise<ResponseAction> => {
       const k = `${which}\0${JSON.stringify(facts)}`;

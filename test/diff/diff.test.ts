@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDiff } from '../../engine/diff/run-diff';
 import { loadBaseSide, loadDirSide } from '../../engine/diff/sides';
-import type { DiffReport } from '../../engine/diff/replay';
+import { Replay, type DiffReport } from '../../engine/diff/replay';
 
 const NOW = Date.parse('2026-11-23T00:00:00Z');
 
@@ -76,8 +76,23 @@ describe('warden rules diff', () => {
       base: { verdict: 'allow', rule: 'stripe', severity: 'info', response: 'none' },
       head: { verdict: 'unlisted', rule: null, severity: 'medium', response: 'approve' },
     })]);
-    expect(r.parsed!.changes[0]!.samples.map((s) => s.line)).toEqual([2, 3]);
+    expect(r.parsed!.changes[0]!.samples.map((s) => s.line)).toEqual([2]); // one sample per distinct access
     expect(r.parsed!.breaking).toEqual({ changes: 1, accesses: 3 });
+  });
+
+  it('gives the same report when the distinct-access memo overflows (bounded memory path)', async () => {
+    const head = { ...BASE, 'functions/orders.yaml': BASE['functions/orders.yaml'].replace(/ {2}- id: stripe\n {4}host: api.stripe.com\n/, '') };
+    const [b, h] = [rulesDir(BASE), rulesDir(head)];
+    const normal = await diff(b, h, log);
+    const saved = Replay.MAX_DISTINCT;
+    Replay.MAX_DISTINCT = 1;
+    try {
+      const bounded = await diff(b, h, log);
+      expect(bounded.parsed!.changes.map((c) => ({ ...c, samples: null }))).toEqual(normal.parsed!.changes.map((c) => ({ ...c, samples: null })));
+      expect(bounded.parsed!.changes[0]!.samples.map((s) => s.line)).toEqual([2, 3]);
+    } finally {
+      Replay.MAX_DISTINCT = saved;
+    }
   });
 
   it('a tightened entry (resource narrowed) breaks only what it no longer covers', async () => {
