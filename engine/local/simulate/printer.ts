@@ -92,6 +92,13 @@ export class TimelinePrinter {
     this.progressShown = true;
   }
 
+  /** A set-up phase on the progress line (TTY only), e.g. "synthesizing the Warden stack". */
+  status(text: string): void {
+    if (!this.showProgress) return;
+    this.opts.err.write(`\r\u001b[2K${this.c.dim(`… ${text}`)}`);
+    this.progressShown = true;
+  }
+
   report(s: SummaryLine): void {
     this.clearProgress();
     if (this.opts.json) {

@@ -94,7 +94,6 @@ class Simulation {
   private readonly startMs: number;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   private readonly executions = new Map<string, Execution>();
-  private readonly before = new Map<string, FullRoleState>();
   /** state right before each quarantine ran, and right after, by function */
   private readonly atQuarantine = new Map<string, { before: FullRoleState; after: FullRoleState | null }>();
   private readonly restoredFns = new Set<string>();
@@ -152,7 +151,9 @@ class Simulation {
     this.tmp = mkdtempSync(join(tmpdir(), 'warden-sim-'));
     this.cleanups.push(() => rmSync(this.tmp, { recursive: true, force: true }));
 
+    this.printer.status(`synthesizing the Warden stack with the rules in ${this.rulesDir}`);
     const { template } = await synthesizeTemplate(this.rulesDir);
+    this.printer.status('starting dynalite, the PutEvents endpoint, the stand-in hosts, the agents and the engine');
     const [{ SimClock }, { SimulatedAccount }, { TaskTokenRegistry }] = await Promise.all([
       import('../../../workflows/local/sim-clock'),
       import('../../../workflows/local/simulated-account'),
@@ -160,7 +161,6 @@ class Simulation {
     ]);
     this.clock = new SimClock(this.startMs);
     this.account = new SimulatedAccount(accountSpecFromScenario(s));
-    for (const fn of Object.keys(s.functions)) this.before.set(fn, captureState(this.account, s, fn));
     const tokens = new TaskTokenRegistry(this.clock);
     this.tokens = tokens;
     this.slack = new SimulatedSlack((l) => this.emit(l), () => this.clock.nowMs());
