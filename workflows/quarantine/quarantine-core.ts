@@ -30,6 +30,8 @@ export const PlanSchema = z.object({
   /** the incident whose tags/snapshot own the quarantine (this one or an earlier one) */
   ownerIncidentId: z.string(),
   takeSnapshot: z.boolean(),
+  /** false: make no change at all (quarantined by an incident whose snapshot cannot be found) */
+  contain: z.boolean(),
   putDenyAll: z.boolean(),
   denyPolicyName: z.string(),
   denyPolicyDocument: z.string(),
@@ -80,9 +82,11 @@ export function quarantinedBy(fn: FunctionState, role: RoleState): string | null
 
 export function planQuarantine(args: {
   input: QuarantineInput; fn: FunctionState; role: RoleState; snapshot: Snapshot | null;
+  /** whether the snapshot of the incident that quarantined the function earlier exists */
+  ownerSnapshotExists?: boolean;
   guardrails: GuardrailConfig; now: string; simulated: boolean;
 }): Plan {
-  const { input, fn, role, snapshot, guardrails, now, simulated } = args;
+  const { input, fn, role, snapshot, guardrails, now, simulated, ownerSnapshotExists = false } = args;
   const base = {
     dryRun: input.dryRun, incidentId: input.incidentId, functionName: fn.functionName, functionArn: fn.arn,
     roleName: role.roleName, roleArn: role.arn, denyPolicyName: QUARANTINE_POLICY_NAME, denyPolicyDocument: denyAllPolicy(now),
@@ -93,12 +97,19 @@ export function planQuarantine(args: {
     refusals.push(`incident ${input.incidentId} already has a snapshot of function ${snapshot.function.functionName}; one incident quarantines one function`);
   }
   if (refusals.length) {
-    return { ...base, outcome: 'refused', reasons: refusals, ownerIncidentId: input.incidentId, takeSnapshot: false, putDenyAll: false, steps: [] };
+    return { ...base, outcome: 'refused', reasons: refusals, ownerIncidentId: input.incidentId, takeSnapshot: false, contain: false, putDenyAll: false, steps: [] };
   }
   const owner = quarantinedBy(fn, role);
   // Ours when this incident's snapshot exists (a resumed or repeated run); another incident's otherwise.
   const byOther = owner !== null && !snapshot && owner !== input.incidentId;
   const ownerIncidentId = byOther ? owner : input.incidentId;
+  if (byOther && !ownerSnapshotExists) {
+    // Without the earlier incident's snapshot, detaching or zeroing anything would lose the state to restore.
+    return {
+      ...base, outcome: 'already-quarantined', ownerIncidentId, takeSnapshot: false, contain: false, putDenyAll: false, steps: [],
+      reasons: [`already quarantined (${owner === 'unknown' ? `inline policy ${QUARANTINE_POLICY_NAME} without a ${INCIDENT_TAG} tag` : `incident ${owner}`}), and no snapshot of that incident exists: Warden changes nothing more — a human must check the role and function`],
+    };
+  }
   const putDenyAll = !(QUARANTINE_POLICY_NAME in role.inlinePolicies);
   const steps: string[] = [];
   if (!byOther && !snapshot) steps.push(`snapshot role ${role.roleName} and function ${fn.functionName} (incident ${input.incidentId})`);
@@ -113,6 +124,6 @@ export function planQuarantine(args: {
   return {
     ...base, outcome: byOther ? 'already-quarantined' : 'proceed',
     reasons: byOther ? [`already quarantined by incident ${owner}; its snapshot stays the one to restore from, no new snapshot is taken`] : [],
-    ownerIncidentId, takeSnapshot: !byOther && !snapshot, putDenyAll, steps,
+    ownerIncidentId, takeSnapshot: !byOther && !snapshot, contain: true, putDenyAll, steps,
   };
 }

@@ -110,6 +110,7 @@ export class QuarantineWorkflow extends Construct {
     plan.next(new sfn.Choice(this, 'Decide')
       .when(sfn.Condition.stringEquals('$.plan.outcome', 'refused'), reportRefused)
       .when(sfn.Condition.booleanEquals('$.plan.dryRun', true), reportDryRun)
+      .when(sfn.Condition.booleanEquals('$.plan.contain', false), report)
       .when(sfn.Condition.booleanEquals('$.plan.takeSnapshot', true), snapshot)
       .otherwise(tag));
 

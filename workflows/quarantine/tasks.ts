@@ -41,7 +41,9 @@ const plan: TaskHandler<WorkflowDeps> = async (raw, deps) => {
   const input = parseTaskInput('quarantine.plan', QuarantineInputSchema, raw);
   const { fn, role } = await observe(deps, input.functionName);
   const snapshot = await deps.snapshots.get(input.incidentId);
-  return planQuarantine({ input, fn, role, snapshot, guardrails: deps.guardrails, now: isoNow(deps.clock), simulated: deps.simulated });
+  const owner = quarantinedBy(fn, role);
+  const ownerSnapshotExists = owner !== null && owner !== 'unknown' && owner !== input.incidentId && (await deps.snapshots.get(owner)) !== null;
+  return planQuarantine({ input, fn, role, snapshot, ownerSnapshotExists, guardrails: deps.guardrails, now: isoNow(deps.clock), simulated: deps.simulated });
 };
 
 /** quarantine.snapshot: store role + function state once for the incident (conditional put), never of a quarantined role. */

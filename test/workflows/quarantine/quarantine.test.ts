@@ -140,6 +140,36 @@ describe('quarantine workflow (synthesized definition, local runner, SIMULATED a
     expect(env.account.describeRole('orders-api-role').inlinePolicies[QUARANTINE_POLICY_NAME]).toBeDefined();
   });
 
+  it('after a failure part-way, a rerun of the same incident completes it from the original snapshot, and restore is exact', async () => {
+    const env = makeEnv(template, db);
+    const incidentId = newIncident();
+    const before = { role: env.account.describeRole('orders-api-role'), fn: env.account.describeFunction('orders-api') };
+    env.account.injectFault({ service: 'lambda', operation: 'updateEventSourceMapping', code: 'AccessDenied' });
+    expect((await quarantine(env, { incidentId, functionName: 'orders-api' })).status).toBe('FAILED');
+    const snap = await env.deps.snapshots.get(incidentId);
+    env.account.clearFaults();
+    const r = await quarantine(env, { incidentId, functionName: 'orders-api' });
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.path).not.toContain('Snapshot');
+    expect(await env.deps.snapshots.get(incidentId)).toEqual(snap);
+    expect(env.account.describeFunction('orders-api').eventSourceMappings.map((m) => m.state)).toEqual(['Disabled', 'Disabled']);
+    expect((await env.runner.run('Restore', { incidentId })).status).toBe('SUCCEEDED');
+    expect({ role: env.account.describeRole('orders-api-role'), fn: env.account.describeFunction('orders-api') }).toEqual(before);
+  });
+
+  it('a deny-all put by hand (no incident tag) counts as quarantined: no snapshot of the denied role, and no further change', async () => {
+    const env = makeEnv(template, db);
+    await env.account.call('iam', 'putRolePolicy', { RoleName: 'orders-api-role', PolicyName: 'warden-quarantine', PolicyDocument: '{"Version":"2012-10-17","Statement":[]}' });
+    const incidentId = newIncident();
+    const r = await quarantine(env, { incidentId, functionName: 'orders-api' });
+    expect(r.status).toBe('SUCCEEDED');
+    expect(await env.deps.snapshots.get(incidentId)).toBeNull();
+    expect(r.path).toEqual(['NormalizeInput', 'Plan', 'Decide', 'Report', 'Quarantined']);
+    expect(env.account.mutations().map((a) => a.operation)).toEqual(['putRolePolicy']);
+    expect((r.output as { report: { status: string } }).report.status).toBe('already-quarantined');
+    expect(env.notifier.sent[0]!.text).toMatch(/no snapshot of that incident exists: Warden changes nothing more/);
+  });
+
   it('AccessDenied on the aws-sdk deny-all step is caught too (FAILED, recorded, notified)', async () => {
     const env = makeEnv(template, db);
     const incidentId = newIncident();
