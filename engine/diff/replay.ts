@@ -130,7 +130,7 @@ export class Replay {
     }
   }
 
-  static MAX_DISTINCT = 200_000;
+  static MAX_DISTINCT = 100_000;
   private readonly distinct = new Map<string, AccessNode>();
 
   private fold(fn: AccessEvent['function'], access: AccessEvent['access'], count: number, events: number, line: number, id: string): void {

@@ -4,9 +4,10 @@ import { compilePolicy, loadRulesFromFiles, ruleIdFor } from '../../engine/polic
 import { newObservations, observe } from '../../engine/learn/observations';
 import { planLearnedFiles } from '../../engine/learn/plan';
 import { checkAllowEntry } from '../../engine/learn/policy-port';
+import { lintRepo } from '../../engine/policy/lint';
 
 /**
- * The contract of learn: the written rules load cleanly (schema, no duplicate ids), decide `allow`
+ * The contract of learn: the written rules load and lint cleanly (no finding at all), decide `allow`
  * for every observed access, and `unlisted` for every access that was not observed.
  */
 const NOW = Date.parse('2026-11-23T00:00:00Z');
@@ -50,6 +51,7 @@ describe('learned rules (properties)', () => {
       const events = seen.map(toEvent);
       const { plan, repo, policy } = learn(events, null);
       expect(plan.rejected).toEqual([]);
+      expect(lintRepo(repo, NOW)).toEqual([]);
       for (const f of repo.functions) {
         const ids = (f.data.allow ?? []).map(ruleIdFor);
         expect(new Set(ids).size).toBe(ids.length);
@@ -70,7 +72,8 @@ describe('learned rules (properties)', () => {
   it('with --generalize still allows every observed access and loads cleanly', () => {
     fc.assert(fc.property(fc.array(event, { minLength: 1, maxLength: 40 }), fc.integer({ min: 2, max: 4 }), (seen, threshold) => {
       const events = seen.map(toEvent);
-      const { policy } = learn(events, { threshold });
+      const { policy, repo } = learn(events, { threshold });
+      expect(lintRepo(repo, NOW)).toEqual([]);
       for (const e of events) expect(policy.decide(e.function, e.access, NOW)).toMatchObject({ verdict: 'allow' });
     }), { numRuns: 200 });
   });

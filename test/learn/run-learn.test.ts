@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runLearn } from '../../engine/learn/run-learn';
 import { checkAllowEntry, loadCompiledRules } from '../../engine/learn/policy-port';
 import { compilePolicy, loadRulesDir } from '../../engine/policy';
+import { lintRepo } from '../../engine/policy/lint';
 
 const NOW = Date.parse('2026-11-23T00:00:00Z');
 let n = 0;
@@ -63,7 +64,9 @@ describe('runLearn', () => {
     expect(added).not.toMatch(/^mode:/m); // the existing file's mode (block) stays in charge
     expect(r.stdout).toContain('--- functions/orders-api.learned.yaml');
     expect(r.stderr).toMatch(/not proposed: orders-api -> x\.pastebin\.com:443 .* denied by rule no-paste/);
-    const merged = compilePolicy(await loadRulesDir(out));
+    const mergedRepo = await loadRulesDir(out);
+    expect(lintRepo(mergedRepo, NOW)).toEqual([]);
+    const merged = compilePolicy(mergedRepo);
     expect(merged.modeFor('orders-api')).toBe('block');
     expect(merged.decide({ name: 'orders-api' }, github as never, NOW).verdict).toBe('allow');
 
