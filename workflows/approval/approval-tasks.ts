@@ -58,7 +58,7 @@ export const ExpiredInputSchema = z.object({
   then: z.enum(['deny', 'quarantine', 'escalate', 'none']),
   onDeny: FollowUp,
 });
-export const FailedInputSchema = z.object({ task: z.literal('failed'), ...Base, executionId: z.string().min(1), error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough() });
+export const FailedInputSchema = z.object({ task: z.literal('failed'), ...Base, executionId: z.string().min(1), stage: z.enum(['request', 'approval']).default('request'), error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough() });
 
 function followUpText(then: string): string {
   switch (then) {
@@ -189,9 +189,16 @@ export async function recordExpiry(input: unknown, deps: ApprovalTaskDeps): Prom
 export async function recordFailure(input: unknown, deps: ApprovalTaskDeps): Promise<{ recorded: true }> {
   const i = parseTaskInput(FailedInputSchema, input, 'approval.failed');
   const d = parseDecision(i.decision, 'approval.failed');
-  // nothing was asked: let the next occurrence try again
+  const at = new Date(deps.clock.nowMs()).toISOString();
+  // nothing was granted: let the next occurrence ask again
   await settle(deps, d, i.executionId, 'expired', deps.clock.nowMs());
-  await deps.audit.record({ pk: `INC#${d.incidentId}`, type: 'approval.failed', functionName: d.function.name, error: i.error.Error ?? null, cause: String(i.error.Cause ?? '').slice(0, 2000), at: new Date(deps.clock.nowMs()).toISOString() });
+  await deps.audit.record({ pk: `INC#${d.incidentId}`, type: i.stage === 'approval' ? 'approval.grant-failed' : 'approval.failed', functionName: d.function.name, error: i.error.Error ?? null, cause: String(i.error.Cause ?? '').slice(0, 2000), at });
+  if (i.stage === 'approval') {
+    // the approver clicked Approve but no exception could be recorded: say so where they clicked
+    const item = await deps.store.get(callbackIdFor('approval', i.executionId, 'RequestApproval'));
+    const why = `The approval could not be recorded (${i.error.Error ?? 'error'}): nothing was allowed. Add a reviewed rule, or ask again.`;
+    for (const ref of item?.messages ?? []) await deps.slack.updateMessage(ref, approvalClosedMessage(d, { outcome: 'expired', at, then: why })).catch(() => undefined);
+  }
   return { recorded: true };
 }
 

@@ -137,8 +137,14 @@ export class ApprovalWorkflow extends Construct {
 
     const approved = call('RecordApproval', { task: 'approved', decision, executionId, approval: sfn.JsonPath.objectAt('$.approval') }, '$.exception', 'grant the time-bound exception, update the message');
     approved.next(new sfn.Succeed(this, 'Approved'));
+    const grantFailed = call('RecordGrantFailure', { task: 'failed', stage: 'approval', decision, executionId, error: sfn.JsonPath.objectAt('$.error') }, '$.recorded', 'approved, but no exception could be recorded');
+    grantFailed.next(new sfn.Fail(this, 'ApprovalNotRecorded', { error: 'Warden.ApprovalNotRecorded', causePath: '$.error.Cause' }));
+    approved.addCatch(grantFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     const denied = call('RecordDenial', { task: 'denied', decision, executionId, approval: sfn.JsonPath.objectAt('$.approval'), then: onDeny }, '$.denial', 'update the message, then the deny follow-up');
     denied.next(afterDeny);
+    // a Slack or audit hiccup must never stop the deny follow-up
+    denied.addCatch(afterDeny, { errors: ['States.ALL'], resultPath: '$.recordError' });
+    expired.addCatch(afterTimeout, { errors: ['States.ALL'], resultPath: '$.recordError' });
 
     const decided = new sfn.Choice(this, 'Decided')
       .when(sfn.Condition.stringEquals('$.approval.outcome', 'approved'), approved)

@@ -141,9 +141,12 @@ export class EscalateWorkflow extends Construct {
         comment: `nobody acknowledged; then: ${plan.finalAction}`,
       });
       exhausted.addRetry({ errors: TRANSIENT_TASK_ERRORS, interval: Duration.seconds(3), backoffRate: 2, maxAttempts: 4 });
-      exhausted.next(plan.finalAction === 'quarantine'
+      const final = plan.finalAction === 'quarantine'
         ? startWorkflow(this, `${prefix}Start quarantine`, props.quarantine!, 'warden.escalate', 'no acknowledgement from any tier: quarantine').next(new sfn.Succeed(this, `${prefix}Quarantine started`))
-        : new sfn.Fail(this, `${prefix}Unacknowledged`, { error: 'Warden.Unacknowledged', cause: `no tier acknowledged the escalation (final action: ${plan.finalAction})` }));
+        : new sfn.Fail(this, `${prefix}Unacknowledged`, { error: 'Warden.Unacknowledged', cause: `no tier acknowledged the escalation (final action: ${plan.finalAction})` });
+      exhausted.next(final);
+      // a Slack or audit hiccup must never stop the final action
+      exhausted.addCatch(final, { errors: ['States.ALL'], resultPath: '$.recordError' });
 
       let next: sfn.IChainable = exhausted;
       for (let k = waits.length - 1; k >= 0; k--) {

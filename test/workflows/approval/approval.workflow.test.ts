@@ -154,6 +154,28 @@ describe('approval workflow on the synthesized definition (local runner, simulat
     expect(other.path).toContain('RequestApproval');
   });
 
+  it('an approval that cannot be written as an exact exception fails visibly, allows nothing, and says so in Slack', async () => {
+    const d = { ...fresh(), access: { kind: 'aws' as const, service: 's3', action: 'GetObject', resource: `arn:aws:s3:::reports-${n}/*` } };
+    h.whenWaiting(isRequest, async (_t, id) => { await h.click(ACTIONS.approve, id, 'U0APPROVER1'); });
+    const r = await h.runner.run('Approval', d);
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toBe('Warden.ApprovalNotRecorded');
+    expect(r.path.slice(-3)).toEqual(['RecordApproval', 'RecordGrantFailure', 'ApprovalNotRecorded']);
+    expect(h.slack.calls.filter((c) => c.kind === 'update').at(-1)!.text).toMatch(/could not be recorded.*nothing was allowed/);
+    expect((await h.audit.list(`INC#${d.incidentId}`)).map((e) => e.type)).toContain('approval.grant-failed');
+  });
+
+  it('a Slack failure while recording a deny never stops the deny follow-up', async () => {
+    const d = fresh();
+    h.slack.updateMessage = async () => { throw Object.assign(new Error('slack is down'), { name: 'SlackApiError' }); };
+    h.whenWaiting(isRequest, async (_t, id) => { await h.click(ACTIONS.deny, id, 'U0APPROVER1'); });
+    const r = await h.runner.run('Approval', d);
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.path.slice(-2)).toEqual(['StartEscalationAfterDeny', 'EscalationStartedAfterDeny']);
+    expect(r.trace.filter((t) => t.kind === 'retry').length).toBeGreaterThan(0);
+    expect(h.started).toHaveLength(1);
+  });
+
   it('a request that cannot be posted fails the execution visibly (never a silent success)', async () => {
     const d = fresh();
     h.slack.postMessage = async () => { throw Object.assign(new Error('channel_not_found'), { name: 'SlackApiError' }); };

@@ -152,6 +152,15 @@ describe('escalate workflow on the synthesized definition (local runner, simulat
     expect((await h.runner.run('Escalate', d)).path).toContain('Notify on-call (tier 1, notice 1)');
   });
 
+  it('a Slack failure while closing the last tier never stops the final action', async () => {
+    const d = esc('image-resizer');
+    h.slack.updateMessage = async () => { throw Object.assign(new Error('slack is down'), { name: 'SlackApiError' }); };
+    const r = await h.runner.run('Escalate', d);
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.path.slice(-2)).toEqual(['override-0 Start quarantine', 'override-0 Quarantine started']);
+    expect(h.started).toHaveLength(1);
+  });
+
   it('a tier with only users gets direct messages', async () => {
     const d = esc('payments-worker');
     h.whenWaiting((t) => tierOf(t).name === 'ciso', async (_t, id) => { await h.click(ACTIONS.ack, id, 'U0CISO0001'); });
