@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { buildSync } from 'esbuild';
-import { install, uninstall, withWarden } from '../../engine/agent';
+import { currentAgent, install, uninstall, withWarden } from '../../engine/agent';
 import { compilePolicy, loadRulesFromFiles, toBundle } from '../../engine/policy';
 import { startPutEventsServer } from '../../engine/local/putevents-server';
 import { buildFixture } from './decide-fixture';
@@ -30,23 +30,30 @@ const creds = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'secret' };
 
 const p50 = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 
-/** Alternating rounds of `perRound` calls off, then on; returns the p50 of each side in µs. */
-async function sideBySide(rounds: number, perRound: number, call: (on: boolean) => Promise<unknown>, setOn: (on: boolean) => void): Promise<{ off: number; on: number }> {
-  const off: number[] = [], on: number[] = [];
-  for (let i = 0; i < 50; i++) { setOn(false); await call(false); setOn(true); await call(true); } // warm-up (JIT, sockets)
+/**
+ * Alternating rounds of `perRound` calls off, then on. The overhead is the median over rounds of
+ * (p50 on − p50 off): paired rounds cancel the drift of a shared, busy machine.
+ */
+async function sideBySide(rounds: number, perRound: number, call: (on: boolean) => Promise<unknown>, setOn: (on: boolean) => Promise<void>): Promise<{ off: number; on: number; overhead: number }> {
+  const off: number[] = [], on: number[] = [], diffs: number[] = [];
+  for (let i = 0; i < 50; i++) { await setOn(false); await call(false); await setOn(true); await call(true); } // warm-up (JIT, sockets)
   for (let r = 0; r < rounds; r++) {
+    const p: number[] = [];
     for (const side of [false, true]) {
-      setOn(side);
-      const into = side ? on : off;
+      await setOn(side);
+      const samples: number[] = [];
       for (let i = 0; i < perRound; i++) {
         const t = process.hrtime.bigint();
         await call(side);
-        into.push(Number(process.hrtime.bigint() - t) / 1000);
+        samples.push(Number(process.hrtime.bigint() - t) / 1000);
       }
+      (side ? on : off).push(...samples);
+      p.push(p50(samples));
     }
+    diffs.push(p[1]! - p[0]!);
   }
-  setOn(false);
-  return { off: p50(off), on: p50(on) };
+  await setOn(false);
+  return { off: p50(off), on: p50(on), overhead: p50(diffs) };
 }
 
 export async function bench(opts: BenchOptions): Promise<Record<string, number | string | boolean>> {
@@ -62,25 +69,44 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
   const url = `http://127.0.0.1:${port}/x`;
   const rounds = opts.quick ? 10 : 40;
   const perRound = opts.quick ? 100 : 250;
-  const setOn = (on: boolean) => { uninstall(); if (on) install({ env: ENV, policy }); };
+  // "on": a fresh agent inside an invocation, as in a handler (its flush happens at the end, untimed)
+  const setOn = async (on: boolean) => {
+    const current = currentAgent();
+    if (current) await current.endInvocation();
+    uninstall();
+    if (on) install({ env: ENV, policy }).beginInvocation();
+  };
   try {
     const httpGet = () => new Promise<void>((res, rej) => { http.get(url, { agent: keepAlive }, (r) => { r.resume(); r.on('end', res); }).on('error', rej); });
     const h = await sideBySide(rounds, perRound, httpGet, setOn);
-    out['agent.http_overhead_us_p50'] = Math.max(0, h.on - h.off);
-    opts.log(`  http.get  off ${h.off.toFixed(1)} µs, on ${h.on.toFixed(1)} µs`);
+    out['agent.http_overhead_us_p50'] = h.overhead;
+    opts.log(`  http.get  off ${h.off.toFixed(1)} µs, on ${h.on.toFixed(1)} µs, paired overhead ${h.overhead.toFixed(1)} µs`);
 
     const doFetch = async () => { const r = await fetch(url); await r.arrayBuffer(); };
     const f = await sideBySide(rounds, perRound, doFetch, setOn);
-    out['agent.fetch_overhead_us_p50'] = Math.max(0, f.on - f.off);
-    opts.log(`  fetch     off ${f.off.toFixed(1)} µs, on ${f.on.toFixed(1)} µs`);
+    out['agent.fetch_overhead_us_p50'] = f.overhead;
+    opts.log(`  fetch     off ${f.off.toFixed(1)} µs, on ${f.on.toFixed(1)} µs, paired overhead ${f.overhead.toFixed(1)} µs`);
 
     // two identical clients: the one used with the agent off is never instrumented
     const mk = () => new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: creds, maxAttempts: 1 });
     const clients = { off: mk(), on: mk() };
     const cmd = new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } });
     const s = await sideBySide(rounds, perRound, (on) => (on ? clients.on : clients.off).send(cmd), setOn);
-    out['agent.sdk_overhead_us_p50'] = Math.max(0, s.on - s.off);
-    opts.log(`  SDK call  off ${s.off.toFixed(1)} µs, on ${s.on.toFixed(1)} µs`);
+    out['agent.sdk_overhead_us_p50'] = s.overhead;
+    opts.log(`  SDK call  off ${s.off.toFixed(1)} µs, on ${s.on.toFixed(1)} µs, paired overhead ${s.overhead.toFixed(1)} µs`);
+
+    // CPU of the hot path alone (cached decision + aggregation), without any I/O around it
+    uninstall();
+    const core = install({ env: ENV, policy });
+    const access = { kind: 'http' as const, host: '127.0.0.1', port };
+    const batches: number[] = [];
+    for (let b = 0; b < 50; b++) {
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < 10_000; i++) core.observe(access);
+      batches.push(Number(process.hrtime.bigint() - t) / 10_000);
+    }
+    out['agent.observe_ns_p50'] = p50(batches);
+    opts.log(`  observe (cached decision + count): ${p50(batches).toFixed(0)} ns`);
 
     // events for 10,000 identical calls in one invocation
     events.events.length = 0;

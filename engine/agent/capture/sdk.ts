@@ -38,30 +38,27 @@ async function regionOf(client: SmithyClient): Promise<string> {
 }
 
 function wardenMiddleware(client: SmithyClient) {
-  return (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) =>
-    async (args: { input?: unknown; request?: SmithyRequest }): Promise<unknown> => {
+  let service: string | undefined; // per client; the middleware itself is rebuilt on every send
+  return (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) => {
+    service ??= servicePrefix(client.config?.serviceId ?? (context.clientName ?? 'unknown').replace(/Client$/, ''));
+    const cmd = context.commandName ?? 'Unknown';
+    const action = cmd.endsWith('Command') ? cmd.slice(0, -7) : cmd;
+    /** Decides (throws AccessDeniedByPolicy when blocked), marks the request, then sends it. */
+    const decideAndSend = (args: { input?: unknown; request?: SmithyRequest }, region: string): Promise<unknown> => {
       const s = state();
       const agent = s.agent;
-      const req = args.request;
       if (!agent) return next(args);
+      const req = args.request;
       const host = req?.hostname;
       const port = req?.port ?? (req?.protocol === 'http:' ? 80 : 443);
-      if (client[EXEMPT]) {
-        if (req?.headers) req.headers[DECIDED] = true;
-        if (host) s.exempt.add(endpointKey(host, port));
-        return next(args);
-      }
-      const service = servicePrefix(client.config?.serviceId ?? (context.clientName ?? 'unknown').replace(/Client$/, ''));
-      const cmd = context.commandName ?? 'Unknown';
-      const action = cmd.endsWith('Command') ? cmd.slice(0, -7) : cmd;
-      const region = await regionOf(client);
-      const resources = extractResources(service, action, args.input, { region, account: agent.identity.account ?? '', partition: partitionOf(region) });
+      const svc = service!;
+      const resources = extractResources(svc, action, args.input, { region, account: agent.identity.account ?? '', partition: partitionOf(region) });
       if (resources.length === 0) {
-        const rec = agent.observe({ kind: 'aws', service, action, host, port });
+        const rec = agent.observe({ kind: 'aws', service: svc, action, host, port });
         if (rec.blocked) throw agent.deniedError(rec);
       } else {
         for (const resource of resources) {
-          const rec = agent.observe({ kind: 'aws', service, action, resource, host, port });
+          const rec = agent.observe({ kind: 'aws', service: svc, action, resource, host, port });
           if (rec.blocked) throw agent.deniedError(rec);
         }
       }
@@ -69,6 +66,23 @@ function wardenMiddleware(client: SmithyClient) {
       if (host) s.covered.add(endpointKey(host, port));
       return next(args);
     };
+    return (args: { input?: unknown; request?: SmithyRequest }): Promise<unknown> => {
+      const s = state();
+      if (!s.agent) return next(args);
+      if (client[EXEMPT]) {
+        const req = args.request;
+        if (req?.headers) req.headers[DECIDED] = true;
+        if (req?.hostname) s.exempt.add(endpointKey(req.hostname, req.port ?? (req.protocol === 'http:' ? 80 : 443)));
+        return next(args);
+      }
+      // The region is resolved once per client; after that the decision is synchronous.
+      const region = client[REGION];
+      if (typeof region === 'string') {
+        try { return decideAndSend(args, region); } catch (err) { return Promise.reject(err); }
+      }
+      return regionOf(client).then((r) => decideAndSend(args, r));
+    };
+  };
 }
 
 /** Adds the middleware to one client (idempotent). */
