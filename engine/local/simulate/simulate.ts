@@ -97,6 +97,8 @@ class Simulation {
   /** state right before each quarantine ran, and right after, by function */
   private readonly atQuarantine = new Map<string, { before: FullRoleState; after: FullRoleState | null }>();
   private readonly restoredFns = new Set<string>();
+  /** --interactive and the terminal's input ended: nobody answers any more */
+  private inputClosed = false;
   /** approval messages already put to the terminal (--interactive) */
   private readonly asked = new Set<string>();
   private readonly invokers = new Map<string, (event: unknown) => Promise<unknown>>();
@@ -486,22 +488,33 @@ class Simulation {
 
   /** --interactive: every new approval request is put to the person at the terminal. */
   private async askApprovals(): Promise<void> {
-    if (!this.o.interactive || !this.o.ask) return;
+    if (!this.o.interactive || !this.o.ask || this.inputClosed) return;
     for (const m of this.slack.all()) {
       if (this.asked.has(`${m.channel}/${m.ts}`)) continue;
       this.asked.add(`${m.channel}/${m.ts}`);
       const fn = Object.keys(this.scenario.functions).find((f) => this.slack.findButton(f, 'warden_approve')?.message === m);
       if (!fn) continue;
       this.printer.clearProgress();
-      const answer = (await this.o.ask(`\n${m.text}\n  [a] approve  [d] deny  [r] still reviewing  [Enter] no answer (let it time out) > `)).trim().toLowerCase();
+      let answer: string;
+      let user: string | undefined;
+      try {
+        answer = (await this.o.ask(`\n${m.text}\n  [a] approve  [d] deny  [r] still reviewing  [Enter] no answer (let it time out) > `)).trim().toLowerCase();
+        if (/^[adr]/.test(answer)) {
+          const suggested = /approvers: [^)]*?([UW][A-Z0-9]{2,})/.exec(m.text)?.[1] ?? 'U0APPROVER1';
+          user = (await this.o.ask(`  as which Slack user? [${suggested}] > `)).trim() || suggested;
+        }
+      } catch {
+        // the terminal closed its input (Ctrl+D): nobody answers from now on
+        this.note('(interactive: input closed; the remaining approval requests go unanswered)');
+        this.inputClosed = true;
+        return;
+      }
       const button = answer.startsWith('a') ? 'approve' : answer.startsWith('d') ? 'deny' : answer.startsWith('r') ? 'reviewing' : null;
       if (!button) {
         this.note(`(interactive: no answer to the approval request for ${fn})`);
         continue;
       }
-      const suggested = /approvers: [^)]*?([UW][A-Z0-9]{2,})/.exec(m.text)?.[1] ?? 'U0APPROVER1';
-      const user = (await this.o.ask(`  as which Slack user? [${suggested}] > `)).trim() || suggested;
-      await this.click(user, fn, button);
+      await this.click(user ?? 'U0APPROVER1', fn, button);
       await this.settle();
     }
   }
