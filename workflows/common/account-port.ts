@@ -33,6 +33,8 @@ export interface FunctionState {
 export interface AccountPort {
   getFunction(functionName: string): Promise<FunctionState>;
   getRole(roleName: string): Promise<RoleState>;
+  /** names of every function whose execution role is `roleArn` (the blast radius of quarantining it) */
+  functionsUsingRole(roleArn: string): Promise<string[]>;
   putRolePolicy(roleName: string, policyName: string, document: string): Promise<void>;
   deleteRolePolicy(roleName: string, policyName: string): Promise<void>;
   attachRolePolicy(roleName: string, policyArn: string): Promise<void>;
@@ -119,6 +121,11 @@ export class CallerAccountPort implements AccountPort {
     };
   }
 
+  async functionsUsingRole(roleArn: string): Promise<string[]> {
+    const fns = await this.pages<{ FunctionName?: string; Role?: string }>('lambda', 'listFunctions', {}, 'Functions', 'NextMarker');
+    return fns.filter((f) => f.Role === roleArn).map((f) => f.FunctionName ?? '').sort();
+  }
+
   async putRolePolicy(roleName: string, policyName: string, document: string): Promise<void> { await this.call('iam', 'putRolePolicy', { RoleName: roleName, PolicyName: policyName, PolicyDocument: document }); }
   async deleteRolePolicy(roleName: string, policyName: string): Promise<void> { await this.call('iam', 'deleteRolePolicy', { RoleName: roleName, PolicyName: policyName }); }
   async attachRolePolicy(roleName: string, policyArn: string): Promise<void> { await this.call('iam', 'attachRolePolicy', { RoleName: roleName, PolicyArn: policyArn }); }
@@ -145,7 +152,7 @@ const IAM_COMMANDS: Record<string, Ctor> = {
   tagRole: iam.TagRoleCommand, untagRole: iam.UntagRoleCommand, listRoleTags: iam.ListRoleTagsCommand,
 };
 const LAMBDA_COMMANDS: Record<string, Ctor> = {
-  getFunction: lambda.GetFunctionCommand, getFunctionConcurrency: lambda.GetFunctionConcurrencyCommand,
+  getFunction: lambda.GetFunctionCommand, listFunctions: lambda.ListFunctionsCommand, getFunctionConcurrency: lambda.GetFunctionConcurrencyCommand,
   putFunctionConcurrency: lambda.PutFunctionConcurrencyCommand, deleteFunctionConcurrency: lambda.DeleteFunctionConcurrencyCommand,
   listEventSourceMappings: lambda.ListEventSourceMappingsCommand, updateEventSourceMapping: lambda.UpdateEventSourceMappingCommand,
   tagResource: lambda.TagResourceCommand, untagResource: lambda.UntagResourceCommand, listTags: lambda.ListTagsCommand,

@@ -332,6 +332,7 @@ export class SimulatedAccount {
         const f = this.fn(p, 'FunctionName', 'getFunction');
         return { Configuration: conf(f), Tags: { ...f.tags }, ...(f.reservedConcurrency === null ? {} : { Concurrency: { ReservedConcurrentExecutions: f.reservedConcurrency } }) };
       },
+      listFunctions: () => ({ Functions: [...this.functions.values()].map(conf) }),
       getFunctionConfiguration: (p) => conf(this.fn(p, 'FunctionName', 'getFunctionConfiguration')),
       getFunctionConcurrency: (p) => {
         const f = this.fn(p, 'FunctionName', 'getFunctionConcurrency');

@@ -35,6 +35,8 @@ export const PlanSchema = z.object({
   putDenyAll: z.boolean(),
   denyPolicyName: z.string(),
   denyPolicyDocument: z.string(),
+  /** other functions with the same execution role: quarantining the role cuts them off too */
+  sharedWith: z.array(z.string()),
   /** what the run will do (or would do, in a dry run), in order, for people */
   steps: z.array(z.string()),
   plannedAt: z.string(),
@@ -84,10 +86,13 @@ export function planQuarantine(args: {
   input: QuarantineInput; fn: FunctionState; role: RoleState; snapshot: Snapshot | null;
   /** whether the snapshot of the incident that quarantined the function earlier exists */
   ownerSnapshotExists?: boolean;
+  /** every function using the role (this one included) */
+  roleUsers?: string[];
   guardrails: GuardrailConfig; now: string; simulated: boolean;
 }): Plan {
-  const { input, fn, role, snapshot, guardrails, now, simulated, ownerSnapshotExists = false } = args;
+  const { input, fn, role, snapshot, guardrails, now, simulated, ownerSnapshotExists = false, roleUsers = [] } = args;
   const base = {
+    sharedWith: roleUsers.filter((n) => n !== fn.functionName),
     dryRun: input.dryRun, incidentId: input.incidentId, functionName: fn.functionName, functionArn: fn.arn,
     roleName: role.roleName, roleArn: role.arn, denyPolicyName: QUARANTINE_POLICY_NAME, denyPolicyDocument: denyAllPolicy(now),
     plannedAt: now, simulated,
@@ -112,6 +117,7 @@ export function planQuarantine(args: {
   }
   const putDenyAll = !(QUARANTINE_POLICY_NAME in role.inlinePolicies);
   const steps: string[] = [];
+  if (base.sharedWith.length) steps.push(`note: role ${role.roleName} is also used by ${base.sharedWith.join(', ')}; the deny-all and detached policies cut them off too`);
   if (!byOther && !snapshot) steps.push(`snapshot role ${role.roleName} and function ${fn.functionName} (incident ${input.incidentId})`);
   if (ownerIncidentId !== 'unknown') {
     if (!(INCIDENT_TAG in role.tags)) steps.push(`tag role ${role.roleName} ${INCIDENT_TAG}=${ownerIncidentId}`);

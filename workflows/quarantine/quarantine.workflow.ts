@@ -31,10 +31,12 @@ export class QuarantineWorkflow extends Construct {
       new iam.PolicyStatement({ actions: ['lambda:GetFunction'], resources: [functionArns(this)] }),
       new iam.PolicyStatement({ actions: ['lambda:ListEventSourceMappings'], resources: ['*'] }),
     ];
+    // ListFunctions (account-wide, no resource-level permission): who else uses the role
+    const blastRadius = new iam.PolicyStatement({ actions: ['lambda:ListFunctions'], resources: ['*'] });
     const fn = (cid: string, task: QuarantineTask, description: string, statements: iam.PolicyStatement[]) =>
       taskLambda(this, cid, { entry, wardenTask: task, description, props, guardrails, statements });
 
-    const planFn = fn('PlanFn', 'quarantine.plan', 'Warden quarantine: guardrails and plan', read);
+    const planFn = fn('PlanFn', 'quarantine.plan', 'Warden quarantine: guardrails and plan', [...read, blastRadius]);
     const snapshotFn = fn('SnapshotFn', 'quarantine.snapshot', 'Warden quarantine: snapshot role and function once per incident', read);
     const tagFn = fn('TagFn', 'quarantine.tag', 'Warden quarantine: tag role and function with the incident', [
       ...read,

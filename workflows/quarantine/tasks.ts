@@ -43,7 +43,8 @@ const plan: TaskHandler<WorkflowDeps> = async (raw, deps) => {
   const snapshot = await deps.snapshots.get(input.incidentId);
   const owner = quarantinedBy(fn, role);
   const ownerSnapshotExists = owner !== null && owner !== 'unknown' && owner !== input.incidentId && (await deps.snapshots.get(owner)) !== null;
-  return planQuarantine({ input, fn, role, snapshot, ownerSnapshotExists, guardrails: deps.guardrails, now: isoNow(deps.clock), simulated: deps.simulated });
+  const roleUsers = await deps.account.functionsUsingRole(role.arn);
+  return planQuarantine({ input, fn, role, snapshot, ownerSnapshotExists, roleUsers, guardrails: deps.guardrails, now: isoNow(deps.clock), simulated: deps.simulated });
 };
 
 /** quarantine.snapshot: store role + function state once for the incident (conditional put), never of a quarantined role. */

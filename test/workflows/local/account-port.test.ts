@@ -38,6 +38,13 @@ describe('AccountPort over the AWS SDK (aws-sdk-client-mock)', () => {
     expect(lambdaMock.commandCalls(lambda.ListEventSourceMappingsCommand)).toHaveLength(2);
   });
 
+  it('finds every function using a role, across pages', async () => {
+    lambdaMock.on(lambda.ListFunctionsCommand)
+      .resolvesOnce({ Functions: [{ FunctionName: 'b', Role: 'arn:r' }, { FunctionName: 'x', Role: 'arn:other' }], NextMarker: 'n' })
+      .resolvesOnce({ Functions: [{ FunctionName: 'a', Role: 'arn:r' }] });
+    expect(await port().functionsUsingRole('arn:r')).toEqual(['a', 'b']);
+  });
+
   it('no Concurrency in GetFunction means no reservation (null), not 0', async () => {
     lambdaMock.on(lambda.GetFunctionCommand).resolves({ Configuration: { FunctionName: 'f', FunctionArn: 'arn:f', Role: 'arn:r' } });
     lambdaMock.on(lambda.ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [] });

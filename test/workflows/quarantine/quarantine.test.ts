@@ -198,6 +198,17 @@ describe('quarantine workflow (synthesized definition, local runner, SIMULATED a
     expect(env.notifier.sent[0]!.text).toContain('DRY RUN');
   });
 
+  it('says when other functions share the role (they are cut off too)', async () => {
+    const env = makeEnv(template, db, {
+      roles: [{ name: 'shared-role', tags: { 'warden:protected': 'true' } }],
+      functions: [{ name: 'a-fn', role: 'shared-role' }, { name: 'b-fn', role: 'shared-role' }, { name: 'c-fn', role: 'shared-role' }],
+    });
+    const r = await quarantine(env, { incidentId: newIncident(), functionName: 'b-fn', dryRun: true });
+    const plan = (r.output as { plan: { sharedWith: string[]; steps: string[] } }).plan;
+    expect(plan.sharedWith).toEqual(['a-fn', 'c-fn']);
+    expect(plan.steps[0]).toBe('note: role shared-role is also used by a-fn, c-fn; the deny-all and detached policies cut them off too');
+  });
+
   it('works when the role already has the maximum number of managed policies', async () => {
     const names = Array.from({ length: 10 }, (_, i) => `policy-${i}`);
     const env = makeEnv(template, db, {
