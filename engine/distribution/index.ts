@@ -10,4 +10,5 @@ export { defaultBundleLoader } from './bundle-loader';
 export { checkCodeOwners, checkCodeOwnersDir, renderCodeOwners, writeCodeOwners, OwnersFileSchema, type OwnersFile, type OwnershipFinding, type CodeOwnersReport } from './codeowners';
 export type { Pointer, Control, KillSwitch, SourceInfo, BundleSignatureFile } from './documents';
 export { evaluatorFromSource, reportSourceEvents } from './engine-source';
+export { startAgentPolicyRefresh, exemptFromCapture, type AgentPolicyUpdate, type AgentRefreshOptions } from './agent-refresh';
 export * from './errors';

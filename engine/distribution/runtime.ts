@@ -74,5 +74,7 @@ export function formatPolicySourceEvent(event: PolicySourceEvent, source: string
       : event.engaged
         ? `kill switch ENGAGED: every function runs in monitor mode (reason: ${event.reason})`
         : 'kill switch released: functions run in the mode their rules set';
-  return JSON.stringify({ level, source, message, event: `policy.${event.type}`, ...event });
+  const { type, ...fields } = event;
+  const detail = 'message' in fields ? { detail: fields.message } : {};
+  return JSON.stringify({ ...fields, ...detail, level, source, message, event: `policy.${type}` });
 }

@@ -1,0 +1,72 @@
+import type { CompiledPolicy } from '../policy/types';
+import type { KillSwitch } from './documents';
+import { createPolicySource, type BundleLoader, type Clock, type PolicySource } from './policy-source';
+import { formatPolicySourceEvent, parseDistributionEnv, trustedKeysFromEnv } from './runtime';
+import { createVerifier } from './signing';
+import { openStore } from './store';
+
+/** Marks an SDK client as the agent's own: the agent's capture neither decides nor reports its calls. */
+export function exemptFromCapture<C extends object>(client: C): C {
+  (client as Record<symbol, unknown>)[Symbol.for('warden.agent.exempt')] = true;
+  return client;
+}
+
+export interface AgentPolicyUpdate<P extends CompiledPolicy> {
+  /** the policy to enforce from now on (its modeFor answers `monitor` while the kill switch is engaged). */
+  policy: P;
+  killSwitch: KillSwitch;
+}
+
+export interface AgentRefreshOptions<P extends CompiledPolicy> {
+  env: Record<string, string | undefined>;
+  loadBundle: BundleLoader<P>;
+  /** the bundle the agent loaded at cold start (enforced until the store answers). */
+  initial?: P;
+  log: (line: string) => void;
+  /** every change of policy or kill switch, after it is verified. */
+  onUpdate: (update: AgentPolicyUpdate<P>) => void;
+  clock?: Clock;
+  /** for tests: the S3 client to use for s3:// stores. */
+  s3Client?: unknown;
+}
+
+/**
+ * The agent's side of distribution: when WARDEN_POLICY_STORE is set, a verifying policy source
+ * over the store, refreshed in the background, reporting every event as a log line and handing
+ * every verified change to the agent. Resolves with the source (undefined without a store).
+ * Never throws for a store problem: the agent keeps what it enforces and the reason is logged.
+ */
+export async function startAgentPolicyRefresh<P extends CompiledPolicy>(opts: AgentRefreshOptions<P>): Promise<PolicySource<P> | undefined> {
+  const env = parseDistributionEnv(opts.env);
+  if (!env.WARDEN_POLICY_STORE) return undefined;
+  const verifier = createVerifier(trustedKeysFromEnv(env));
+  let s3Client = opts.s3Client;
+  if (!s3Client && env.WARDEN_POLICY_STORE.startsWith('s3://')) {
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    // The policy fetch is the agent's own traffic: never decided against the function's rules.
+    s3Client = exemptFromCapture(new S3Client({}));
+  }
+  const store = await openStore(env.WARDEN_POLICY_STORE, { s3Client });
+  let source: PolicySource<P> | undefined;
+  let ready = false;
+  const push = () => {
+    if (!source || !ready) return;
+    opts.onUpdate({ policy: source.current(), killSwitch: source.killSwitch });
+  };
+  source = createPolicySource<P>({
+    store, verifier, loadBundle: opts.loadBundle, refreshMs: env.WARDEN_POLICY_REFRESH_MS,
+    ...(opts.initial ? { initial: opts.initial } : {}), ...(opts.clock ? { clock: opts.clock } : {}),
+    onEvent: (e) => {
+      opts.log(formatPolicySourceEvent(e, 'warden.agent'));
+      if (e.type === 'loaded' || e.type === 'kill-switch') push();
+    },
+  });
+  try {
+    await source.start();
+  } catch {
+    // no policy anywhere yet: already logged; the source keeps retrying on its interval
+  }
+  ready = true;
+  if (source.version !== null && (source.version !== opts.initial?.policyVersion || source.killSwitch.engaged)) push();
+  return source;
+}
