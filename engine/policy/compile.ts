@@ -29,6 +29,13 @@ const MAX_CACHED_FUNCTIONS = 10_000;
 /** An entry with what matching needs precomputed. */
 interface IndexedEntry {
   e: NormalizedEntry;
+  // copied out of `e` so the hot loop reads one object shape (NormalizedEntry shapes vary by kind)
+  id: string;
+  severity: Severity;
+  /** -1: any port */
+  port: number;
+  /** Infinity: never expires */
+  expiresAt: number;
   /** aws: exact lower-case action, or null when `action` is a glob */
   actionExact: string | null;
   actionGlob: string | null;
@@ -61,7 +68,10 @@ class ListIndex {
 
   add(e: NormalizedEntry): void {
     this.size++;
-    const ie: IndexedEntry = { e, actionExact: null, actionGlob: null, resourceGlob: null, rank: SEV_RANK[e.severity ?? 'info'] };
+    const ie: IndexedEntry = {
+      e, id: e.id, severity: e.severity ?? 'medium', port: e.port ?? -1, expiresAt: e.expiresAt ?? Infinity,
+      actionExact: null, actionGlob: null, resourceGlob: null, rank: SEV_RANK[e.severity ?? 'info'],
+    };
     if (e.kind === 'aws') {
       const action = e.action ?? '*';
       if (hasWildcard(action)) { if (action !== '*') ie.actionGlob = action; } else ie.actionExact = action;
@@ -159,19 +169,18 @@ function viewOf(access: Access, now: number): AccessView {
 function better(a: IndexedEntry | null, b: IndexedEntry): IndexedEntry {
   if (a === null) return b;
   if (b.rank !== a.rank) return b.rank > a.rank ? b : a;
-  return b.e.id < a.e.id ? b : a;
+  return b.id < a.id ? b : a;
 }
 
 function consider(list: IndexedEntry[] | undefined, v: AccessView, best: IndexedEntry | null, checkAws: boolean): IndexedEntry | null {
   if (list === undefined) return best;
   for (let i = 0; i < list.length; i++) {
     const ie = list[i]!;
-    const e = ie.e;
-    if (e.expiresAt !== undefined && v.now >= e.expiresAt) continue;
+    if (v.now >= ie.expiresAt) continue;
     if (checkAws) {
       if (ie.actionExact !== null ? ie.actionExact !== v.action : ie.actionGlob !== null && !globMatch(ie.actionGlob, v.action)) continue;
       if (ie.resourceGlob !== null && (v.resource === undefined || !globMatch(ie.resourceGlob, v.resource))) continue;
-    } else if (e.port !== undefined && e.port !== v.port) continue;
+    } else if (ie.port !== -1 && ie.port !== v.port) continue;
     best = better(best, ie);
   }
   return best;
@@ -357,10 +366,10 @@ export class WardenPolicy implements CompiledPolicy {
       const v = viewOf(access, now);
       let deny: IndexedEntry | null = null;
       for (let i = 0; i < r.groups.length; i++) deny = matchList(r.groups[i]!.deny, v, deny, true);
-      if (deny !== null) return { verdict: 'deny', rule: deny.e.id, severity: deny.e.severity ?? 'medium' };
+      if (deny !== null) return { verdict: 'deny', rule: deny.id, severity: deny.severity };
       let allow: IndexedEntry | null = null;
       for (let i = 0; i < r.groups.length; i++) allow = matchList(r.groups[i]!.allow, v, allow, !v.aws);
-      if (allow !== null) return { verdict: 'allow', rule: allow.e.id, severity: 'info' };
+      if (allow !== null) return { verdict: 'allow', rule: allow.id, severity: 'info' };
       if (r.allowList) return { verdict: 'unlisted', rule: null, severity: 'medium' };
       return { verdict: 'allow', rule: null, severity: 'info' };
     } catch {

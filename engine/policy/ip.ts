@@ -5,20 +5,25 @@
  */
 export type Ip = { v: 4; n: number } | { v: 6; w: [number, number, number, number] };
 
-const DEC_OCTET = /^(0|[1-9]\d{0,2})$/;
-
-/** Strict dotted quad (no leading zeros, each part 0..255). */
+/** Strict dotted quad (no leading zeros, each part 0..255). Hand-rolled: it runs on every tcp event. */
 export function parseIPv4(s: string): number | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  let n = 0;
-  for (const p of parts) {
-    if (!DEC_OCTET.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    n = n * 256 + v;
+  const len = s.length;
+  if (len < 7 || len > 15) return null;
+  let n = 0, part = 0, digits = 0, dots = 0;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return null;
+      n = n * 256 + part;
+      part = 0; digits = 0; dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return null; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return null;
+    } else return null;
   }
-  return n >>> 0;
+  if (dots !== 3 || digits === 0) return null;
+  return (n * 256 + part) >>> 0;
 }
 
 /**

@@ -112,11 +112,15 @@ const byId = (xs: NormalizedEntry[]): NormalizedEntry[] =>
   xs.sort((a, b) => (a.id !== b.id ? cmpStr(a.id, b.id) : cmpStr(JSON.stringify(a), JSON.stringify(b))));
 const dedupSorted = (xs: string[]): string[] => [...new Set(xs)].sort();
 
+/** Sorts everything into the canonical order (entries from normalizeEntry already have canonical key order). */
 export function canonicalize(p: NormalizedPolicy): NormalizedPolicy {
-  const entries = (xs: NormalizedEntry[]) => byId(xs.map(canonicalEntry));
+  const groups = p.groups.map((g) => ({ functions: dedupSorted(g.functions), mode: g.mode, allowList: g.allowList, allow: byId([...g.allow]), deny: byId([...g.deny]) }));
+  // groups sort by a cheap key (names, mode); identical keys fall back to the full JSON
+  const key = (g: NormalizedGroup) => `${g.functions.join('\u0000')}\u0001${g.mode ?? ''}\u0001${g.allowList}`;
+  groups.sort((a, b) => cmpStr(key(a), key(b)) || cmpStr(JSON.stringify(a), JSON.stringify(b)));
   return {
-    groups: byJson(p.groups.map((g) => ({ functions: dedupSorted(g.functions), mode: g.mode, allowList: g.allowList, allow: entries(g.allow), deny: entries(g.deny) }))),
-    global: { allow: entries(p.global.allow), deny: entries(p.global.deny) },
+    groups,
+    global: { allow: byId([...p.global.allow]), deny: byId([...p.global.deny]) },
     exceptions: byJson(p.exceptions.map((x) => ({ functionName: x.functionName, entry: canonicalEntry(x.entry) }))),
     responses: p.responses,
   };

@@ -93,6 +93,10 @@ function crossCheck(name: string, w: ListVerdict, other: Verdict, fn: string, a:
   if (!ok) throw new Error(`${name} disagrees with Warden for ${fn} ${JSON.stringify(a)}: warden ${JSON.stringify(w)}, ${name} ${JSON.stringify(other)}`);
 }
 
+const cpuSeconds = (since: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
+};
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 export async function bench(opts: BenchOptions): Promise<Record<string, number | string | boolean>> {
@@ -130,11 +134,13 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
   for (let i = 0; i < acc.length; i++) p.decide({ name: acc[i]!.fn }, acc[i]!.access, NOW); // warm-up
   const rounds = quick ? 10 : 50;
   let sink = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < acc.length; i++) if (p.decide({ name: acc[i]!.fn }, acc[i]!.access, NOW).verdict === 'deny') sink++;
   }
   const wardenOps = (rounds * acc.length) / ((performance.now() - t0) / 1000);
+  const wardenCpuOps = (rounds * acc.length) / (cpuSeconds(cpu0));
   const lat: number[] = [];
   for (let r = 0; r < (quick ? 2 : 5); r++) {
     for (let i = 0; i < acc.length; i++) {
@@ -172,9 +178,11 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
   const cedarN = quick ? 1000 : 4000;
   const cedarSample = acc.slice(0, cedarN);
   for (const a of cedarSample) crossCheck('cedar', p.decide({ name: a.fn }, a.access, NOW), cedarDecide(a.fn, a.access), a.fn, a.access);
+  const ccpu0 = process.cpuUsage();
   const c0 = performance.now();
   for (const a of cedarSample) cedarDecide(a.fn, a.access);
   const cedarOps = cedarN / ((performance.now() - c0) / 1000);
+  const cedarCpuOps = cedarN / cpuSeconds(ccpu0);
   log(`  cedar: ${Math.round(cedarOps).toLocaleString()} decisions/s over ${cedarN} (answers cross-checked)`);
 
   // json-rules-engine: one engine per function, a rule per entry
@@ -194,7 +202,8 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
   for (const a of jreSample) await jreDecide(a.fn, a.access);
   const jreOps = jreN / ((performance.now() - j0) / 1000);
   log(`  json-rules-engine: ${Math.round(jreOps).toLocaleString()} decisions/s over ${jreN} (answers cross-checked)`);
-  log(`  warden / cedar = ${(wardenOps / cedarOps).toFixed(0)}x, warden / json-rules-engine = ${(wardenOps / jreOps).toFixed(0)}x`);
+  log(`  warden / cedar = ${(wardenOps / cedarOps).toFixed(0)}x wall, ${(wardenCpuOps / cedarCpuOps).toFixed(0)}x per CPU-second; warden / json-rules-engine = ${(wardenOps / jreOps).toFixed(0)}x`);
+  log(`  (per CPU-second of this process: warden ${Math.round(wardenCpuOps).toLocaleString()}/s, cedar ${Math.round(cedarCpuOps).toLocaleString()}/s — robust to other load on a shared machine)`);
 
   return {
     'decide.entries': fx.entries,
@@ -205,6 +214,8 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
     'decide.cedar_ops_per_s': Math.round(cedarOps),
     'decide.jre_ops_per_s': Math.round(jreOps),
     'decide.warden_vs_cedar': +(wardenOps / cedarOps).toFixed(1),
+    'decide.warden_cpu_ops_per_s': Math.round(wardenCpuOps),
+    'decide.cedar_cpu_ops_per_s': Math.round(cedarCpuOps),
     'decide.compile_ms': +compileMs.toFixed(2),
     'decide.heap_mb': +heapMb.toFixed(2),
     'decide.bundle_bytes': bundleText.length,
