@@ -3,11 +3,13 @@
  * {events, seconds, cpuSeconds, maxRssMb} as JSON, so peak RSS is that of the command alone.
  *   learn-child.js learn LOG OUTDIR
  *   learn-child.js diff LOG BASEDIR HEADDIR
+ *   learn-child.js parse LOG      (reference: read lines + JSON.parse only, no validation, no work)
  */
 import { runLearn } from '../../engine/learn/run-learn';
 import { checkAllowEntry } from '../../engine/learn/policy-port';
 import { runDiff } from '../../engine/diff/run-diff';
 import { loadDirSide } from '../../engine/diff/sides';
+import { readLines } from '../../engine/stream/jsonl-reader';
 
 async function main(): Promise<void> {
   const [cmd, input, a, b] = process.argv.slice(2) as [string, string, string, string | undefined];
@@ -15,7 +17,13 @@ async function main(): Promise<void> {
   const c0 = process.cpuUsage();
   let events: number;
   let extra: Record<string, unknown>;
-  if (cmd === 'learn') {
+  if (cmd === 'parse') {
+    let n = 0;
+    let sink = 0;
+    await readLines(input, { line(text) { if (text.length) { sink += (JSON.parse(text) as { count?: number }).count ?? 0; n++; } } });
+    events = n;
+    extra = { bad: 0, sink };
+  } else if (cmd === 'learn') {
     const r = await runLearn({
       input, out: a, generalize: false,
       loadExisting: () => Promise.reject(new Error('the bench learns into an empty directory')),

@@ -31,6 +31,7 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
       return r;
     };
 
+    const floor = run(['parse', log]);
     const base = join(dir, 'base');
     const learn = run(['learn', log, base]);
     if (learn.events !== gen.lines || learn.bad !== 0) throw new Error(`learn read ${learn.events} events (${learn.bad} bad), expected ${gen.lines}`);
@@ -49,6 +50,8 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
 
     return {
       'learn.log_mb': Math.round(gen.bytes / 1e6),
+      // reference ceiling on this machine at this moment: reading lines + JSON.parse and nothing else
+      'learn.json_parse_only_events_per_s': Math.round(floor.events / floor.cpuSeconds),
       'learn.events_per_s': Math.round(learn.events / learn.cpuSeconds),
       'learn.events_per_s_wall': Math.round(learn.events / learn.seconds),
       'learn.peak_rss_mb': Math.round(learn.maxRssMb),
