@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(__dirname, '../..');
 const OUT = join(ROOT, 'cdk.out');
 const LOCK = join(ROOT, '.cdk.out.lock');
+export const SYNTH_ERROR_FILE = '.synth-error.txt';
 const INPUTS = ['infra', 'engine', 'workflows', 'rules', 'package-lock.json', 'cdk.json'];
 
 function hashInputs(): string {
@@ -27,6 +28,8 @@ function hashInputs(): string {
     }
   };
   for (const i of INPUTS) walk(join(ROOT, i));
+  // the app reads WARDEN_* settings from the environment
+  for (const k of Object.keys(process.env).filter((k) => k.startsWith('WARDEN_')).sort()) h.update(`${k}=${process.env[k]}\0`);
   return h.digest('hex');
 }
 
@@ -56,7 +59,9 @@ export default async function globalSetup(): Promise<void> {
   await withLock(() => {
     const hash = hashInputs();
     const marker = join(OUT, '.warden-inputs-hash');
+    const failure = join(OUT, SYNTH_ERROR_FILE);
     if (existsSync(marker) && readFileSync(marker, 'utf8') === hash && existsSync(join(OUT, 'nag-report.json'))) return;
+    rmSync(failure, { force: true });
     try {
       execFileSync(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'infra/app.ts')], {
         cwd: ROOT,
@@ -64,8 +69,14 @@ export default async function globalSetup(): Promise<void> {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (err) {
+      // Not thrown here: that would fail every test of the run. The tests that read the template
+      // fail instead, with this message (test/infra/template.ts), and nothing reads a stale template.
       const e = err as { stderr?: Buffer; stdout?: Buffer };
-      throw new Error(`global-setup: synthesizing the Warden app failed (run \`npm run synth\` to see it):\n${e.stderr?.toString() ?? ''}${e.stdout?.toString() ?? ''}`, { cause: err });
+      mkdirSync(OUT, { recursive: true });
+      rmSync(join(OUT, 'Warden.template.json'), { force: true });
+      rmSync(marker, { force: true });
+      writeFileSync(failure, `synthesizing the Warden app failed (run \`npm run synth\` to see it):\n${e.stderr?.toString() ?? ''}${e.stdout?.toString() ?? ''}`);
+      return;
     }
     writeFileSync(marker, hash);
   });
