@@ -47,13 +47,13 @@ export async function startAgentPolicyRefresh<P extends CompiledPolicy>(opts: Ag
     s3Client = exemptFromCapture(new S3Client({}));
   }
   const store = await openStore(env.WARDEN_POLICY_STORE, { s3Client });
-  let source: PolicySource<P> | undefined;
-  let ready = false;
+  // Updates flow only once start() has settled: the packaged policy is not an update.
+  const ref: { source?: PolicySource<P>; ready: boolean } = { ready: false };
   const push = () => {
-    if (!source || !ready) return;
-    opts.onUpdate({ policy: source.current(), killSwitch: source.killSwitch });
+    if (!ref.source || !ref.ready) return;
+    opts.onUpdate({ policy: ref.source.current(), killSwitch: ref.source.killSwitch });
   };
-  source = createPolicySource<P>({
+  const source = createPolicySource<P>({
     store, verifier, loadBundle: opts.loadBundle, refreshMs: env.WARDEN_POLICY_REFRESH_MS,
     ...(opts.initial ? { initial: opts.initial } : {}), ...(opts.clock ? { clock: opts.clock } : {}),
     onEvent: (e) => {
@@ -61,12 +61,13 @@ export async function startAgentPolicyRefresh<P extends CompiledPolicy>(opts: Ag
       if (e.type === 'loaded' || e.type === 'kill-switch') push();
     },
   });
+  ref.source = source;
   try {
     await source.start();
   } catch {
     // no policy anywhere yet: already logged; the source keeps retrying on its interval
   }
-  ready = true;
+  ref.ready = true;
   if (source.version !== null && (source.version !== opts.initial?.policyVersion || source.killSwitch.engaged)) push();
   return source;
 }
