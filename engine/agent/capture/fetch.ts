@@ -15,9 +15,18 @@ function urlOf(input: unknown): string | undefined {
   return input === undefined || input === null ? undefined : String(input);
 }
 
+// One wrapper per original fetch, reused across install/uninstall: a stable function stays optimized.
+const wrappers = new WeakMap<Fetch, Fetch>();
+
 export function installFetchCapture(): () => void {
   const original = globalThis.fetch;
   if (typeof original !== 'function') return () => undefined;
+  const wrapped = wrappers.get(original) ?? makeWrapper(original);
+  globalThis.fetch = wrapped;
+  return () => { if (globalThis.fetch === wrapped) globalThis.fetch = original; };
+}
+
+function makeWrapper(original: Fetch): Fetch {
   const wrapped = function fetch(this: unknown, input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]) {
     const s = state();
     const agent = s.agent;
@@ -33,6 +42,6 @@ export function installFetchCapture(): () => void {
     s.covered.add(key);
     return original.call(this, input, init);
   } as Fetch;
-  globalThis.fetch = wrapped;
-  return () => { if (globalThis.fetch === wrapped) globalThis.fetch = original; };
+  wrappers.set(original, wrapped);
+  return wrapped;
 }

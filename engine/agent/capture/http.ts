@@ -88,8 +88,13 @@ function blockedCall(original: RequestFn, self: unknown, args: unknown[], err: E
   return original.apply(self, a);
 }
 
+// One wrapper per original function, reused across install/uninstall: stable functions stay optimized.
+const wrappers = new WeakMap<RequestFn, RequestFn>();
+
 function hook(original: RequestFn, defaultPort: number): RequestFn {
-  return function request(this: unknown, ...args: unknown[]) {
+  const existing = wrappers.get(original);
+  if (existing) return existing;
+  const wrapped = function request(this: unknown, ...args: unknown[]) {
     const s = state();
     const agent = s.agent;
     if (!agent) return original.apply(this, args);
@@ -102,6 +107,8 @@ function hook(original: RequestFn, defaultPort: number): RequestFn {
     s.covered.add(key);
     return original.apply(this, args);
   };
+  wrappers.set(original, wrapped);
+  return wrapped;
 }
 
 export function installHttpCapture(): () => void {

@@ -26,9 +26,18 @@ function targetOf(args: unknown[]): { host: string; port: number } | undefined {
   return undefined; // a string path: IPC
 }
 
+// One wrapper per original connect, reused across install/uninstall: a stable function stays optimized.
+const wrappers = new WeakMap<Connect, Connect>();
+
 export function installNetCapture(): () => void {
   const proto = net.Socket.prototype as unknown as { connect: Connect };
   const original = proto.connect;
+  const connect = wrappers.get(original) ?? makeConnect(original);
+  proto.connect = connect;
+  return () => { if (proto.connect === connect) proto.connect = original; };
+}
+
+function makeConnect(original: Connect): Connect {
   const connect: Connect = function connect(this: net.Socket, ...args: unknown[]) {
     const s = state();
     const agent = s.agent;
@@ -45,6 +54,6 @@ export function installNetCapture(): () => void {
     }
     return original.apply(this, args);
   };
-  proto.connect = connect;
-  return () => { if (proto.connect === connect) proto.connect = original; };
+  wrappers.set(original, connect);
+  return connect;
 }

@@ -25,6 +25,8 @@ type Send = (this: SmithyClient, ...args: unknown[]) => unknown;
 interface ClientClass { prototype: { send: Send; [k: symbol]: unknown } }
 
 const patchedClasses = new Set<ClientClass>();
+// One wrapper per original send, reused across install/uninstall: a stable function stays optimized.
+const sendWrappers = new WeakMap<Send, Send>();
 
 async function regionOf(client: SmithyClient): Promise<string> {
   const cached = client[REGION];
@@ -100,10 +102,14 @@ export function patchClientClass(C: unknown): boolean {
   const proto = cls?.prototype;
   if (!proto || typeof proto.send !== 'function' || proto[PATCHED]) return false;
   const original = proto.send;
-  const send: Send = function send(this: SmithyClient, ...args: unknown[]) {
-    if (!this[INSTRUMENTED] && state().agent) instrumentClient(this);
-    return original.apply(this, args);
-  };
+  let send = sendWrappers.get(original);
+  if (!send) {
+    send = function send(this: SmithyClient, ...args: unknown[]) {
+      if (!this[INSTRUMENTED] && state().agent) instrumentClient(this);
+      return original.apply(this, args);
+    };
+    sendWrappers.set(original, send);
+  }
   proto.send = send;
   proto[PATCHED] = original;
   patchedClasses.add(cls);
