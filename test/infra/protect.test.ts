@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { Warden, WardenPropsError } from '../../infra/warden';
 
@@ -19,7 +20,8 @@ describe('Warden.protect', () => {
   beforeAll(() => {
     const app = new App({ context: { [BUNDLING_STACKS]: [] } });
     stack = new Stack(app, 'Protected');
-    warden = new Warden(stack, 'Warden', { rules: RULES });
+    const pager = new sns.Topic(stack, 'Pager');
+    warden = new Warden(stack, 'Warden', { rules: RULES, agentAccounts: ['210987654321'], topics: { 'oncall-pager': pager } });
     const fn = new lambda.Function(stack, 'OrdersApi', {
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
@@ -66,5 +68,24 @@ describe('Warden.protect', () => {
     expect(() => warden.protect(warden.engine)).toThrow(/Warden's own functions cannot be protected/);
     const py = new lambda.Function(stack, 'Py', { runtime: lambda.Runtime.PYTHON_3_12, handler: 'i.h', code: lambda.Code.fromInline('def h(e, c): pass') });
     expect(() => warden.protect(py)).toThrow(/Node.js functions only, this one uses python3.12/);
+  });
+
+  it('lets the listed agent accounts publish warden.agent events from tagged principals', () => {
+    const policies = Object.values(template.findResources('AWS::Events::EventBusPolicy')).map((r) => r.Properties.Statement);
+    const allow = policies.find((st) => st.Effect === 'Allow');
+    expect(allow).toMatchObject({
+      Principal: { AWS: { 'Fn::Join': ['', expect.arrayContaining([':iam::210987654321:root'])] } },
+      Action: 'events:PutEvents',
+      Condition: { StringEquals: { 'events:source': 'warden.agent' }, Null: { 'aws:PrincipalTag/warden:protected': 'false' } },
+    });
+    const fromAccounts = policies.find((st) => st.Effect === 'Deny' && st.Condition?.StringNotEquals?.['aws:PrincipalAccount']);
+    expect(fromAccounts.Condition.StringNotEquals['aws:PrincipalAccount']).toEqual([{ Ref: 'AWS::AccountId' }, '210987654321']);
+  });
+
+  it('uses a topic passed in props instead of creating one for that escalation key', () => {
+    const topics = Object.keys(template.findResources('AWS::SNS::Topic'));
+    expect(topics.some((id) => id.includes('EscalationTopiconcallpager'))).toBe(false);
+    expect(topics.some((id) => id.includes('EscalationTopicsecurityleads'))).toBe(true);
+    expect(warden.topics['oncall-pager']).toBeDefined();
   });
 });
