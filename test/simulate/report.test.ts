@@ -34,6 +34,7 @@ describe('buildSummary', () => {
     const s = summary([decision({}), ...quarantineRun], { emitted: 1 });
     expect(s).toMatchObject({ type: 'summary', ok: true, unaccounted: 0, decided: 1, restoredExactly: true, restored: 0, simulated: true, simulatedDuration: '1h', wallMs: 1234 });
     expect(s.decisions).toEqual({ total: 1, allow: 0, deny: 1, unlisted: 0, byRule: { 'paste-pastebin': 1 } });
+    expect(s.actionsByType).toEqual({});
     expect(s.workflows).toEqual([{ workflow: 'quarantine', executionId: 'x1', function: 'orders-api', status: 'SUCCEEDED', outcome: 'quarantined' }]);
   });
 
@@ -72,6 +73,13 @@ describe('buildSummary', () => {
       'the escalate workflow x2 for payments-worker was still running when the simulation ended',
       'the approval workflow x3 for payments-worker ended FAILED',
     ]);
+  });
+
+  it('counts simulated AWS calls by service:action', () => {
+    const action = (a: string) => ({ type: 'action' as const, t, service: 'iam', action: a, params: {}, ok: true, error: null, workflow: 'quarantine' as const, executionId: 'x1', simulated: true as const });
+    const s = summary([decision({}), ...quarantineRun, action('putRolePolicy'), action('detachRolePolicy'), action('detachRolePolicy')], { emitted: 1 });
+    expect(s.actions).toBe(3);
+    expect(s.actionsByType).toEqual({ 'iam:putRolePolicy': 1, 'iam:detachRolePolicy': 2 });
   });
 
   it('keeps the problems met while running', () => {

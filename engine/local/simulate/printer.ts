@@ -118,6 +118,8 @@ export class TimelinePrinter {
       rows.push(`  ${w.workflow.padEnd(11)} ${(w.function ?? '-').padEnd(18)} ${st}${w.outcome ? ` (${w.outcome})` : ''}`);
     }
     rows.push(`account changes   ${s.actions} simulated AWS call${s.actions === 1 ? '' : 's'} · ${s.slackMessages} Slack message${s.slackMessages === 1 ? '' : 's'}`);
+    const byType = Object.entries(s.actionsByType ?? {}).map(([k, n]) => `${k}${n > 1 ? ` ×${n}` : ''}`);
+    for (let i = 0; i < byType.length; i += 4) rows.push(`  ${byType.slice(i, i + 4).join(', ')}`);
     if (s.quarantinedRoles.length) {
       rows.push('quarantined roles');
       for (const r of s.quarantinedRoles) {

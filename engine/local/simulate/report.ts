@@ -104,6 +104,10 @@ export function buildSummary(i: SummaryInputs): SummaryLine {
     },
     workflows: runs,
     actions: i.lines.filter((l) => l.type === 'action').length,
+    actionsByType: i.lines.reduce<Record<string, number>>((acc, l) => {
+      if (l.type === 'action') acc[`${l.service}:${l.action}`] = (acc[`${l.service}:${l.action}`] ?? 0) + 1;
+      return acc;
+    }, {}),
     slackMessages: i.lines.filter((l) => l.type === 'slack.message').length,
     emitted: i.emitted,
     decided,

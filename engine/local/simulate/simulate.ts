@@ -325,7 +325,8 @@ class Simulation {
       executionId: rec.executionArn,
       function: rec.functionName,
       status: r.status,
-      outcome: outcomeOf(r.output),
+      // the workflow's own word for it, else the state it ended in (Approved, Quarantine started, …)
+      outcome: outcomeOf(r.output) ?? r.path.at(-1) ?? null,
       error: r.error ? `${r.error}${r.cause ? `: ${r.cause.slice(0, 300)}` : ''}` : null,
     });
   }

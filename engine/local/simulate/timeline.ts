@@ -116,6 +116,8 @@ export interface SummaryLine {
   decisions: { total: number; allow: number; deny: number; unlisted: number; byRule: Record<string, number> };
   workflows: { workflow: WorkflowName; executionId: string; function: string | null; status: WorkflowStatus; outcome: string | null }[];
   actions: number;
+  /** simulated AWS calls by service:action */
+  actionsByType: Record<string, number>;
   slackMessages: number;
   /** events the agents emitted minus events decided or dead-lettered: 0 means nothing was lost */
   emitted: number;
