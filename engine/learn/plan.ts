@@ -48,6 +48,8 @@ export interface PlanOptions extends ProposeOptions {
   input: string;
 }
 
+const FUNCTION_NAME = /^[A-Za-z0-9_.:-]{1,256}$/;
+
 export function safeFileName(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
   return s.length ? s.slice(0, 200) : '_';
@@ -66,7 +68,7 @@ export function keyToAccess(kind: 'aws' | 'host' | 'ip', key: string): Access {
   return port === null ? { kind: 'tcp', address } : { kind: 'tcp', address, port };
 }
 
-function describe(kind: 'aws' | 'host' | 'ip', key: string): string {
+function describeKey(kind: 'aws' | 'host' | 'ip', key: string): string {
   if (kind === 'aws') {
     const { service, action, resource } = splitAwsKey(key);
     return `${service}:${action}${resource ? ` ${resource}` : ''}`;
@@ -87,7 +89,7 @@ function remaining(fo: FunctionObservations, existing: CompiledPolicy, now: numb
       const d = existing.decide({ name: fo.name }, keyToAccess(kind, k), now);
       // allow with no rule is the deny-list-only default, not coverage by an allow list: propose it
       if (d.verdict === 'allow' && d.rule !== null) allowed++;
-      else if (d.verdict === 'deny') denied.push({ function: fo.name, access: describe(kind, k), rule: d.rule, seen: s });
+      else if (d.verdict === 'deny') denied.push({ function: fo.name, access: describeKey(kind, k), rule: d.rule, seen: s });
       else to.set(k, s);
     }
   }
@@ -117,6 +119,12 @@ export function planLearnedFiles(obs: Observations, opts: PlanOptions): LearnPla
   for (const name of names) {
     let fo = obs.functions.get(name)!;
     const all = span(fo);
+    // an event's function name is literal data: a "*" in it must not become a glob in `functions:`
+    if (!FUNCTION_NAME.test(name)) {
+      plan.rejected.push({ function: name, entry: { functions: name }, seen: all,
+        reason: 'the function name has characters a rules file cannot name literally (only letters, digits and - _ . : are allowed, no wildcards); write its rules by hand' });
+      continue;
+    }
     if (opts.existing) {
       const r = remaining(fo, opts.existing, opts.now, plan.denied);
       plan.alreadyAllowed += r.allowed;

@@ -101,6 +101,13 @@ describe('runLearn', () => {
     expect(r.written).toEqual(['functions/orders-api.yaml']);
   });
 
+  it('never turns a function name into a glob', async () => {
+    const { log, out } = setup([ev('orders-*', stripe), ev('ok', stripe)]);
+    const r = await learn(log, out);
+    expect(r.written).toEqual(['functions/ok.yaml']);
+    expect(r.stderr).toMatch(/not proposed: orders-\* .*cannot name literally/);
+  });
+
   it('--dry-run prints and writes nothing', async () => {
     const { log, out } = setup([ev('orders-api', stripe)]);
     const r = await learn(log, out, { dryRun: true });
