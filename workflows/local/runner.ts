@@ -271,7 +271,12 @@ export class LocalRunner {
     const trace: TraceEntry[] = [];
     const path: string[] = [];
     const at = () => this.clock.iso();
-    const note = (kind: TraceKind, message: string, state?: string, data?: unknown) => { trace.push({ at: at(), kind, message, ...(state ? { state } : {}), ...(data === undefined ? {} : { data }) }); };
+    const entry = (kind: TraceKind, message: string, state?: string, data?: unknown): TraceEntry => ({ at: at(), kind, message, ...(state ? { state } : {}), ...(data === undefined ? {} : { data }) });
+    const note = (kind: TraceKind, message: string, state?: string, data?: unknown) => { trace.push(entry(kind, message, state, data)); };
+    // Handlers run ahead of the engine's (async) event log: their notes wait for the state's exit or failure, so the trace reads in order.
+    const held = new Map<string, TraceEntry[]>();
+    const hold = (kind: TraceKind, message: string, state: string, data?: unknown) => { held.set(state, [...(held.get(state) ?? []), entry(kind, message, state, data)]); };
+    const flush = (state: string) => { trace.push(...(held.get(state) ?? [])); held.delete(state); };
     const states = new Map(allStates(def));
     const attempts = new Map<string, number[]>();
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
@@ -291,7 +296,7 @@ export class LocalRunner {
           const { label, call } = this.route(stateName, s, taskInput);
           if (!waits) {
             const out = await call(taskInput, ctx);
-            note('task', `${label} ok`, stateName);
+            hold('task', `${label} ok`, stateName);
             attempts.delete(stateName);
             return (out ?? null) as Json;
           }
@@ -307,11 +312,11 @@ export class LocalRunner {
           outcome.catch(() => undefined);
           for (const w of listenerWork) { this.inFlight++; void w.finally(() => { this.inFlight--; }); }
           await call(taskInput, { ...ctx, taskToken });
-          note('callback', `${label} sent; waiting for its task token${s.TimeoutSeconds ? ` (TimeoutSeconds ${String(s.TimeoutSeconds)})` : ''}`, stateName);
+          hold('callback', `${label} sent; waiting for its task token${s.TimeoutSeconds ? ` (TimeoutSeconds ${String(s.TimeoutSeconds)})` : ''}`, stateName);
           this.inFlight--;
           try {
             const out = await outcome;
-            note('callback', 'task token answered: success', stateName, out);
+            hold('callback', 'task token answered: success', stateName, out);
             attempts.delete(stateName);
             return out as Json;
           } finally { this.inFlight++; }
@@ -320,7 +325,7 @@ export class LocalRunner {
           const errorName = e instanceof LocalRunnerError ? 'States.Runtime' : e.name;
           const delay = retryDelay(s, errorName, attempts.get(stateName) ?? (attempts.set(stateName, []), attempts.get(stateName)!));
           if (delay !== null) {
-            note('retry', `${errorName}: retrying after ${delay} s (simulated backoff)`, stateName);
+            hold('retry', `${errorName}: retrying after ${delay} s (simulated backoff)`, stateName);
             this.clock.advance(delay * 1000);
           } else attempts.delete(stateName);
           if (e instanceof AslError) throw e;
@@ -354,7 +359,16 @@ export class LocalRunner {
             if (s?.Type === 'Wait') this.advanceForWait(s, ev.state.input, (msg) => note('wait', msg, ev.state.name));
             break;
           }
-          case 'StateFailed': note('state', `failed: ${ev.Error}`, ev.state.name, { Error: ev.Error, Cause: ev.Cause }); break;
+          case 'StateFailed': {
+            const e = entry('state', `failed: ${ev.Error}`, ev.state.name, { Error: ev.Error, Cause: ev.Cause });
+            // it failed when the handler did, before the retry backoff moved the clock
+            const first = held.get(ev.state.name)?.[0];
+            if (first) e.at = first.at;
+            trace.push(e);
+            flush(ev.state.name);
+            break;
+          }
+          case 'StateExited': flush(ev.state.name); break;
           case 'StateCaught': note('catch', `caught by Catch → ${ev.catch.catcher.Next}`, ev.state.name); break;
           case 'ExecutionFailed': end.error = ev.Error; end.cause = typeof ev.Cause === 'string' ? ev.Cause : JSON.stringify(ev.Cause); break;
           case 'ExecutionTimeout': end.status = 'TIMED_OUT'; break;
@@ -382,6 +396,7 @@ export class LocalRunner {
     }
     await settled;
     await consume;
+    for (const state of [...held.keys()]) flush(state);
     const { status, output, error, cause } = end;
     note('execution', status === 'SUCCEEDED' ? 'succeeded' : `${status.toLowerCase()}${error ? `: ${error}` : ''}`);
     return { executionArn, stateMachine: logicalId, status, ...(status === 'SUCCEEDED' ? { output } : {}), ...(error ? { error } : {}), ...(cause !== undefined ? { cause } : {}), path, trace, simulated: true };
