@@ -46,7 +46,7 @@ export async function startAgentPolicyRefresh<P extends CompiledPolicy>(opts: Ag
     // The policy fetch is the agent's own traffic: never decided against the function's rules.
     s3Client = exemptFromCapture(new S3Client({}));
   }
-  const store = await openStore(env.WARDEN_POLICY_STORE, { s3Client });
+  const store = await openStore(env.WARDEN_POLICY_STORE, { s3Client, expectedBucketOwner: env.WARDEN_POLICY_BUCKET_OWNER });
   // Updates flow only once start() has settled: the packaged policy is not an update.
   const ref: { source?: PolicySource<P>; ready: boolean } = { ready: false };
   const push = () => {

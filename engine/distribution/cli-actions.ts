@@ -18,7 +18,7 @@ export interface CliIo {
   clock: Clock;
 }
 
-export interface StoreOptions { store?: string; region?: string }
+export interface StoreOptions { store?: string; region?: string; bucketOwner?: string }
 export interface SignerOptions extends StoreOptions { key?: string; kmsKeyId?: string }
 export interface TrustOptions { publicKey?: string }
 
@@ -109,7 +109,7 @@ export interface PublishCliOptions extends SignerOptions, TrustOptions {
 export async function runPublish(bundleFile: string, opts: PublishCliOptions, io: CliIo, loadBundle: BundleLoader): Promise<number> {
   return guarded(io, 'rules publish', async () => {
     const bundle = readFileSync(bundleFile);
-    const store = await openStore(storeUrl(opts, io.env), { region: opts.region });
+    const store = await openStore(storeUrl(opts, io.env), { region: opts.region, expectedBucketOwner: opts.bucketOwner ?? io.env.WARDEN_POLICY_BUCKET_OWNER });
     const signer = await resolveSigner(opts, io.env);
     const trusted = resolveTrustedKeys(opts, io.env, false);
     const source = sourceInfo(opts, io.env);
@@ -124,7 +124,7 @@ export async function runPublish(bundleFile: string, opts: PublishCliOptions, io
 
 export async function runRollback(policyVersion: string, opts: PublishCliOptions, io: CliIo, loadBundle: BundleLoader): Promise<number> {
   return guarded(io, 'rules rollback', async () => {
-    const store = await openStore(storeUrl(opts, io.env), { region: opts.region });
+    const store = await openStore(storeUrl(opts, io.env), { region: opts.region, expectedBucketOwner: opts.bucketOwner ?? io.env.WARDEN_POLICY_BUCKET_OWNER });
     const signer = await resolveSigner(opts, io.env);
     const trusted = resolveTrustedKeys(opts, io.env, false);
     const result = await rollbackTo({
@@ -174,7 +174,7 @@ export async function storeStatus(store: PolicyStore, trustedKeys: string, loadB
 
 export async function runStatus(opts: StoreOptions & TrustOptions & { json?: boolean }, io: CliIo, loadBundle: BundleLoader): Promise<number> {
   return guarded(io, 'rules status', async () => {
-    const store = await openStore(storeUrl(opts, io.env), { region: opts.region });
+    const store = await openStore(storeUrl(opts, io.env), { region: opts.region, expectedBucketOwner: opts.bucketOwner ?? io.env.WARDEN_POLICY_BUCKET_OWNER });
     const status = await storeStatus(store, resolveTrustedKeys(opts, io.env, true)!, loadBundle, io.clock);
     if (opts.json) {
       io.out(`${JSON.stringify(status)}\n`);
@@ -195,7 +195,7 @@ export async function runStatus(opts: StoreOptions & TrustOptions & { json?: boo
 
 export async function runKillSwitch(action: 'on' | 'off', opts: SignerOptions & { reason?: string; by?: string; json?: boolean }, io: CliIo): Promise<number> {
   return guarded(io, `killswitch ${action}`, async () => {
-    const store = await openStore(storeUrl(opts, io.env), { region: opts.region });
+    const store = await openStore(storeUrl(opts, io.env), { region: opts.region, expectedBucketOwner: opts.bucketOwner ?? io.env.WARDEN_POLICY_BUCKET_OWNER });
     const signer = await resolveSigner(opts, io.env);
     const r = await setKillSwitch({
       store, signer, clock: io.clock, engaged: action === 'on', reason: opts.reason ?? (action === 'off' ? 'released' : ''), updatedBy: actor(opts.by, io.env),
@@ -212,7 +212,7 @@ export async function runKillSwitch(action: 'on' | 'off', opts: SignerOptions & 
 
 export async function runKillSwitchStatus(opts: StoreOptions & TrustOptions & { json?: boolean }, io: CliIo, loadBundle: BundleLoader): Promise<number> {
   return guarded(io, 'killswitch status', async () => {
-    const store = await openStore(storeUrl(opts, io.env), { region: opts.region });
+    const store = await openStore(storeUrl(opts, io.env), { region: opts.region, expectedBucketOwner: opts.bucketOwner ?? io.env.WARDEN_POLICY_BUCKET_OWNER });
     const status = await storeStatus(store, resolveTrustedKeys(opts, io.env, true)!, loadBundle, io.clock);
     const control = status.problems.filter((p) => p.what === 'control');
     if (opts.json) io.out(`${JSON.stringify({ store: status.store, killSwitch: status.killSwitch, problems: control })}\n`);

@@ -19,6 +19,8 @@ export const DistributionEnvSchema = z.object({
   /** the same, from a file (e.g. shipped in the rules layer). */
   WARDEN_POLICY_PUBLIC_KEY_FILE: z.string().trim().min(1).optional(),
   WARDEN_POLICY_REFRESH_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_REFRESH_MS),
+  /** the AWS account that owns the store bucket (S3 refuses requests to a bucket owned by anyone else). */
+  WARDEN_POLICY_BUCKET_OWNER: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
 });
 export type DistributionEnv = z.infer<typeof DistributionEnvSchema>;
 
@@ -57,7 +59,7 @@ export async function policySourceFromEnv<P extends CompiledPolicy = CompiledPol
   const parsed = parseDistributionEnv(env);
   if (!parsed.WARDEN_POLICY_STORE) return undefined;
   const verifier = createVerifier(trustedKeysFromEnv(parsed));
-  const store = await openStore(parsed.WARDEN_POLICY_STORE, { region: options.region, s3Client: options.s3Client });
+  const store = await openStore(parsed.WARDEN_POLICY_STORE, { region: options.region, s3Client: options.s3Client, expectedBucketOwner: parsed.WARDEN_POLICY_BUCKET_OWNER });
   return createPolicySource({
     store, verifier, loadBundle: options.loadBundle, refreshMs: parsed.WARDEN_POLICY_REFRESH_MS,
     initial: options.initial, onEvent: options.onEvent, clock: options.clock,

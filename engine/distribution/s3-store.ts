@@ -16,10 +16,13 @@ export class S3PolicyStore implements PolicyStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
+  /** the account that must own the bucket: a bucket re-created under the same name by someone else is refused. */
+  private readonly owner: { ExpectedBucketOwner?: string };
 
-  constructor(opts: { client: S3Client; bucket: string; prefix?: string }) {
+  constructor(opts: { client: S3Client; bucket: string; prefix?: string; expectedBucketOwner?: string }) {
     this.client = opts.client;
     this.bucket = opts.bucket;
+    this.owner = opts.expectedBucketOwner ? { ExpectedBucketOwner: opts.expectedBucketOwner } : {};
     this.prefix = (opts.prefix ?? '').replace(/\/+$/, '');
     this.url = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
   }
@@ -32,7 +35,7 @@ export class S3PolicyStore implements PolicyStore {
   async get(key: string): Promise<StoredObject | undefined> {
     const Key = this.key(key);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, ...this.owner }));
       if (out.ContentLength !== undefined && out.ContentLength > MAX_OBJECT_BYTES) {
         throw new StoreError(`s3://${this.bucket}/${Key} is ${out.ContentLength} bytes, over the ${MAX_OBJECT_BYTES}-byte limit; refusing to load it`);
       }
@@ -53,6 +56,7 @@ export class S3PolicyStore implements PolicyStore {
       await this.client.send(new PutObjectCommand({
         Bucket: this.bucket,
         Key,
+        ...this.owner,
         Body: body,
         ContentType: options.contentType ?? 'application/json',
         ChecksumSHA256: createHash('sha256').update(body).digest('base64'),

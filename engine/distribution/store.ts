@@ -63,7 +63,7 @@ export function assertValidKey(key: string): void {
  * Opens a store from a URL: `s3://bucket[/prefix]`, `file:///abs/dir`, or a plain directory path.
  * The S3 client is loaded only for s3 URLs (agents that read a local store never import it).
  */
-export async function openStore(url: string, options: { region?: string; s3Client?: unknown } = {}): Promise<PolicyStore> {
+export async function openStore(url: string, options: { region?: string; s3Client?: unknown; expectedBucketOwner?: string } = {}): Promise<PolicyStore> {
   const trimmed = url.trim();
   if (trimmed === '') throw new ConfigError('no policy store given: pass --store s3://BUCKET/PREFIX or a directory, or set WARDEN_POLICY_STORE');
   if (trimmed.startsWith('s3://')) {
@@ -74,7 +74,9 @@ export async function openStore(url: string, options: { region?: string; s3Clien
     const { S3Client } = await import('@aws-sdk/client-s3');
     const { S3PolicyStore } = await import('./s3-store');
     const client = (options.s3Client as InstanceType<typeof S3Client> | undefined) ?? new S3Client(options.region ? { region: options.region } : {});
-    return new S3PolicyStore({ client, bucket: m[1]!, prefix });
+    const owner = options.expectedBucketOwner;
+    if (owner !== undefined && !/^\d{12}$/.test(owner)) throw new ConfigError(`expected bucket owner "${owner}" is not a 12-digit AWS account id`);
+    return new S3PolicyStore({ client, bucket: m[1]!, prefix, ...(owner ? { expectedBucketOwner: owner } : {}) });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) && !trimmed.startsWith('file://')) {
     throw new ConfigError(`unsupported store URL "${url}": use s3://BUCKET/PREFIX, file:///DIR or a directory path`);

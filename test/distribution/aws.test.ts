@@ -123,6 +123,19 @@ describe('S3 store', () => {
     await expect(store().put('current.json', Buffer.from('x'))).rejects.toThrow(/s3:PutObject/);
   });
 
+  it('sends the expected bucket owner on every request when configured', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body('{}'), ETag: '"e"' });
+    s3.on(PutObjectCommand).resolves({});
+    const owned = (await openStore('s3://warden-policy/prod', { s3Client: new S3Client({ region: 'us-east-1' }), expectedBucketOwner: '123456789012' }));
+    await owned.get('current.json');
+    await owned.put('current.json', Buffer.from('x'));
+    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input.ExpectedBucketOwner).toBe('123456789012');
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.ExpectedBucketOwner).toBe('123456789012');
+    await expect(openStore('s3://warden-policy', { expectedBucketOwner: 'acme' })).rejects.toThrow(/12-digit/);
+    await store().get('current.json');
+    expect(s3.commandCalls(GetObjectCommand)[1]!.args[0].input.ExpectedBucketOwner).toBeUndefined();
+  });
+
   it('rejects keys that could escape the prefix', async () => {
     await expect(store().get('../other/current.json')).rejects.toThrow(StoreError);
   });

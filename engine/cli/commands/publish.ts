@@ -30,7 +30,8 @@ async function loader() {
 const STORE_HELP = 'policy store: s3://BUCKET/PREFIX or a directory (default: $WARDEN_POLICY_STORE)';
 
 function storeOptions(cmd: Command): Command {
-  return cmd.option('--store <url>', STORE_HELP).option('--region <region>', 'AWS region of the bucket / KMS key');
+  return cmd.option('--store <url>', STORE_HELP).option('--region <region>', 'AWS region of the bucket / KMS key')
+    .option('--bucket-owner <account>', 'AWS account that must own the store bucket (default: $WARDEN_POLICY_BUCKET_OWNER)');
 }
 
 function signerOptions(cmd: Command): Command {
