@@ -15,6 +15,11 @@ export function registerDiffCommand(rules: Command): void {
     .option('--head <dir>', 'the proposed rules directory', 'rules')
     .option('--json', 'print the report as one JSON object', false)
     .action(async (opts: { input: string; base: string; head: string; json: boolean }) => {
+      if (opts.input === '-' && process.stdin.isTTY) {
+        process.stderr.write('warden rules diff: no input: pass --input access.jsonl, or pipe a log into stdin\n');
+        process.exitCode = 2;
+        return;
+      }
       const { runDiff } = await import('../../diff/run-diff');
       const { loadBaseSide, loadDirSide } = await import('../../diff/sides');
       const r = await runDiff({

@@ -16,6 +16,11 @@ export function registerLearnCommand(program: Command): void {
     .option('--dry-run', 'print what would be written, write nothing', false)
     .option('--json', 'print a JSON summary on stdout', false)
     .action(async (opts: { input: string; out: string; generalize: boolean; threshold: number; dryRun: boolean; json: boolean }) => {
+      if (opts.input === '-' && process.stdin.isTTY) {
+        process.stderr.write('warden learn: no input: pass --input access.jsonl, or pipe a log into stdin\n');
+        process.exitCode = 2;
+        return;
+      }
       const { runLearn } = await import('../../learn/run-learn');
       const { loadCompiledRules, checkAllowEntry } = await import('../../learn/policy-port');
       const { UnreadableInputError } = await import('../../stream/errors');
