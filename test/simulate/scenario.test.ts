@@ -96,6 +96,18 @@ timeline:
     expect(issues.some((i) => i.startsWith('timeline[1].calls[0].http: host "nowhere.example.org" has no stand-in'))).toBe(true);
   });
 
+  it('rejects AWS services the simulation has no client for', () => {
+    const issues = issuesOf(`
+name: x
+functions: { a: {} }
+timeline:
+  - at: 0
+    invoke: a
+    calls: [{ aws: "cloudwatch:PutMetricData" }]
+`);
+    expect(issues).toEqual(['timeline[0].calls[0].aws: the simulation has no SDK client for "cloudwatch"; use one of dynamodb, s3, sqs, sns, sts, kms, ssm, lambda, kinesis, secretsmanager, events, states (or your own handler module)']);
+  });
+
   it('requires functions and a timeline', () => {
     const issues = issuesOf('name: x\nfunctions: {}\ntimeline: []\n');
     expect(issues).toEqual(['functions: describe at least one function', 'timeline: the timeline needs at least one step']);

@@ -2,7 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { StandInHosts } from '../stand-in-hosts';
+import { AWS_SERVICES, awsEndpointHost } from './aws-services';
 import type { ScenarioCall } from './scenario';
+
+export { AWS_SERVICES, awsEndpointHost };
 
 /**
  * The built-in code of a simulated function: it performs the calls a scenario step lists, for
@@ -32,27 +35,6 @@ export interface RuntimeDeps {
   region: string;
   /** default per-call timeout (ms of real time) */
   timeoutMs?: number;
-}
-
-/** IAM service prefix → SDK package, client class and endpoint prefix. */
-export const AWS_SERVICES: Record<string, { pkg: string; client: string; endpoint: string }> = {
-  dynamodb: { pkg: '@aws-sdk/client-dynamodb', client: 'DynamoDBClient', endpoint: 'dynamodb' },
-  s3: { pkg: '@aws-sdk/client-s3', client: 'S3Client', endpoint: 's3' },
-  sqs: { pkg: '@aws-sdk/client-sqs', client: 'SQSClient', endpoint: 'sqs' },
-  sns: { pkg: '@aws-sdk/client-sns', client: 'SNSClient', endpoint: 'sns' },
-  sts: { pkg: '@aws-sdk/client-sts', client: 'STSClient', endpoint: 'sts' },
-  kms: { pkg: '@aws-sdk/client-kms', client: 'KMSClient', endpoint: 'kms' },
-  ssm: { pkg: '@aws-sdk/client-ssm', client: 'SSMClient', endpoint: 'ssm' },
-  lambda: { pkg: '@aws-sdk/client-lambda', client: 'LambdaClient', endpoint: 'lambda' },
-  kinesis: { pkg: '@aws-sdk/client-kinesis', client: 'KinesisClient', endpoint: 'kinesis' },
-  secretsmanager: { pkg: '@aws-sdk/client-secrets-manager', client: 'SecretsManagerClient', endpoint: 'secretsmanager' },
-  events: { pkg: '@aws-sdk/client-eventbridge', client: 'EventBridgeClient', endpoint: 'events' },
-  states: { pkg: '@aws-sdk/client-sfn', client: 'SFNClient', endpoint: 'states' },
-};
-
-/** The regional endpoint host a service's SDK client calls by default. */
-export function awsEndpointHost(service: string, region: string): string {
-  return `${AWS_SERVICES[service]?.endpoint ?? service}.${region}.amazonaws.com`;
 }
 
 /** Credentials the simulated functions' SDK clients sign with: obviously fake, never real ones. */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { AWS_SERVICES } from './aws-services';
 import { parseDuration } from './duration';
 import { ScenarioError } from './errors';
 
@@ -194,6 +195,10 @@ export const ScenarioSchema = z
             if (!(host in s.hosts) && !/^\d+\.\d+\.\d+\.\d+$/.test(host)) {
               ctx.addIssue({ code: 'custom', path: ['timeline', i, 'calls', j, 'http'], message: `host "${host}" has no stand-in; add it under "hosts" (the simulation never reaches the real network)` });
             }
+          }
+          if ('aws' in c) {
+            const service = c.aws.split(':')[0]!;
+            if (!(service in AWS_SERVICES)) ctx.addIssue({ code: 'custom', path: ['timeline', i, 'calls', j, 'aws'], message: `the simulation has no SDK client for "${service}"; use one of ${Object.keys(AWS_SERVICES).join(', ')} (or your own handler module)` });
           }
           if ('tcp' in c) {
             const host = c.tcp.slice(0, c.tcp.lastIndexOf(':')).toLowerCase();
