@@ -60,7 +60,7 @@ interface Execution {
 
 const SIGNING_SECRET = 'simulated-slack-signing-secret';
 /** real time without any new event after which a running execution counts as stuck */
-const STUCK_MS = 10_000;
+const STUCK_MS = 60_000;
 
 export async function runSimulation(o: SimulateOptions): Promise<SummaryLine> {
   const wallNow = o.wallNow ?? (() => performance.now());
