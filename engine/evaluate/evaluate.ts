@@ -78,15 +78,18 @@ function accessKey(a: Access): string {
  * share one workflow. An unlisted access has no rule: the access itself stands in for it, so two
  * different unlisted accesses are two incidents (each needs its own approval).
  */
-const incidentMemo = new Map<string, string>();
+// function → (rule or unlisted access) → incident id, for one policy version at a time
+let incidentMemo = { version: '', byFn: new Map<string, Map<string, string>>(), size: 0 };
 export function incidentIdFor(functionName: string, v: ListVerdict, access: Access, policyVersion: string): string {
   const what = v.rule ?? `unlisted|${accessKey(access)}`;
-  const key = `${functionName}\n${what}\n${policyVersion}`;
-  let id = incidentMemo.get(key);
+  if (incidentMemo.version !== policyVersion || incidentMemo.size >= 50_000) incidentMemo = { version: policyVersion, byFn: new Map(), size: 0 };
+  let m = incidentMemo.byFn.get(functionName);
+  if (m === undefined) incidentMemo.byFn.set(functionName, (m = new Map()));
+  let id = m.get(what);
   if (id === undefined) {
-    id = `inc-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
-    if (incidentMemo.size >= 50_000) incidentMemo.clear();
-    incidentMemo.set(key, id);
+    id = `inc-${createHash('sha256').update(`${functionName}\n${what}\n${policyVersion}`).digest('hex').slice(0, 16)}`;
+    m.set(what, id);
+    incidentMemo.size++;
   }
   return id;
 }

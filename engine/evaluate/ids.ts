@@ -6,10 +6,12 @@ import { randomFillSync } from 'node:crypto';
  * injected clock.
  */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const CODES = Buffer.from(ALPHABET, 'latin1');
 const POOL_SIZE = 4096;
 
 export function createUlidFactory(clock: () => number = () => Date.now()): () => string {
   const pool = Buffer.alloc(POOL_SIZE);
+  const out = Buffer.alloc(16);
   let at = POOL_SIZE;
   let lastMs = -1;
   let time = '';
@@ -24,8 +26,7 @@ export function createUlidFactory(clock: () => number = () => Date.now()): () =>
       }
     }
     if (at + 16 > POOL_SIZE) { randomFillSync(pool); at = 0; }
-    let rand = '';
-    for (let i = 0; i < 16; i++) rand += ALPHABET[pool[at++]! & 31]!;
-    return time + rand;
+    for (let i = 0; i < 16; i++) out[i] = CODES[pool[at++]! & 31]!;
+    return time + out.toString('latin1');
   };
 }
