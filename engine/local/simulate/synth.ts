@@ -30,7 +30,12 @@ export async function synthesizeTemplate(rulesDir: string, nowMs: () => number =
     const artifact = assembly.getStackArtifact(stack.artifactId);
     return { template: artifact.template as SynthResult['template'], stackName: stack.stackName, ms: nowMs() - started };
   } catch (err) {
-    throw new SimulationSetupError(`synthesizing the Warden stack for rules ${rulesDir} failed: ${(err as Error).message}`, { cause: err });
+    const message = (err as Error).message;
+    // constructs that resolve their Lambda entry files from __dirname cannot be synthesized from a bundle
+    const hint = /Cannot find entry file/.test(message)
+      ? '. This build of the CLI is a bundle, from which the stack\'s Lambda entry files cannot be found: run the simulation from the sources (`npm start`, or `npx tsx engine/cli/main.ts simulate`)'
+      : '';
+    throw new SimulationSetupError(`synthesizing the Warden stack for rules ${rulesDir} failed: ${message}${hint}`, { cause: err });
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
