@@ -49,6 +49,8 @@ const PlanFields = {
 };
 
 export const EscalationOverrideSchema = z.strictObject({
+  /** names the plan in the state machine (state names, audit); default override-<n> */
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,24}$/, { message: 'letters, digits, "-" and "_", at most 24 characters' }).optional(),
   functions: z.array(FunctionPatternSchema).min(1, { message: 'list at least one function name or glob' }),
   tiers: PlanFields.tiers.optional(),
   finalAction: z.enum(FINAL_ACTIONS).optional(),
@@ -66,6 +68,12 @@ export const EscalationConfigSchema = z
     overrides: z.array(EscalationOverrideSchema).max(20).default([]),
   })
   .superRefine((cfg, ctx) => {
+    const names = new Set<string>(['default']);
+    cfg.overrides.forEach((o, i) => {
+      const key = o.name ?? `override-${i}`;
+      if (names.has(key)) ctx.addIssue({ code: 'custom', path: ['overrides', i, 'name'], message: `plan name "${key}" is used twice` });
+      names.add(key);
+    });
     const seen = new Map<string, number>();
     cfg.overrides.forEach((o, i) => o.functions.forEach((f, j) => {
       const first = seen.get(f);
@@ -89,7 +97,7 @@ export type FinalAction = (typeof FINAL_ACTIONS)[number];
 
 /** One resolved escalation plan: the tiers and final action that apply to a group of functions. */
 export interface EscalationPlan {
-  /** `default`, or `override-<n>` for overrides[n]. */
+  /** `default`, the override's `name`, or `override-<n>` for overrides[n]. */
   key: string;
   /** function globs this plan applies to (empty for the default plan). */
   functions: string[];
@@ -119,7 +127,7 @@ export async function loadEscalationConfig(pathOrDir: string): Promise<Escalatio
 /** Every plan, overrides first (in file order), the default last. */
 export function escalationPlans(cfg: EscalationConfig): EscalationPlan[] {
   const plans: EscalationPlan[] = cfg.overrides.map((o, i) => ({
-    key: `override-${i}`,
+    key: o.name ?? `override-${i}`,
     functions: o.functions,
     tiers: o.tiers ?? cfg.tiers,
     finalAction: o.finalAction ?? cfg.finalAction,

@@ -67,8 +67,8 @@ describe('escalate workflow on the synthesized definition (local runner, simulat
     expect(r.status).toBe('SUCCEEDED');
     expect(r.path).toEqual([
       'NormalizeInput', 'DecisionFromInput', 'ClaimIncident', 'AlreadyEscalating', 'SelectPlan',
-      'override-0 Notify media-on-call (tier 1)', 'override-0 Notify security-lead (tier 2)',
-      'override-0 Record no acknowledgement', 'override-0 Start quarantine', 'override-0 Quarantine started',
+      'media Notify media-on-call (tier 1)', 'media Notify security-lead (tier 2)',
+      'media Record no acknowledgement', 'media Start quarantine', 'media Quarantine started',
     ]);
     expect(h.clock.iso()).toBe('2026-11-23T18:07:00.000Z'); // 2 min + 5 min of ack windows, simulated
     expect(h.started).toEqual([{ stateMachineArn: expect.stringMatching(/QuarantineStandIn/), input: expect.objectContaining({ source: 'warden.escalate', detail: d }) }]);
@@ -83,7 +83,7 @@ describe('escalate workflow on the synthesized definition (local runner, simulat
     expect(r.status).toBe('FAILED');
     expect(r.error).toBe('Warden.Unacknowledged');
     expect(r.path.filter((s) => s.includes('Notify'))).toHaveLength(8);
-    expect(r.path).toContain('override-1 Notify ciso (tier 3, pass 2)');
+    expect(r.path).toContain('orders Notify ciso (tier 3, pass 2)');
     expect(h.started).toHaveLength(0);
   });
 
@@ -118,7 +118,7 @@ describe('escalate workflow on the synthesized definition (local runner, simulat
       expect(await h.click(ACTIONS.ack, id, 'U0INTRUDER1')).toMatchObject({ kind: 'unauthorized' });
     });
     const r = await h.runner.run('Escalate', d);
-    expect(r.path).toContain('override-0 Start quarantine');
+    expect(r.path).toContain('media Start quarantine');
     expect((await h.audit.list(`INC#${d.incidentId}`)).some((e) => e.type === 'slack.unauthorized-click' && e.user === 'U0INTRUDER1')).toBe(true);
   });
 
@@ -131,7 +131,7 @@ describe('escalate workflow on the synthesized definition (local runner, simulat
     };
     const r = await h.runner.run('Escalate', d);
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.path).toContain('override-0 Notify security-lead (tier 2)');
+    expect(r.path).toContain('media Notify security-lead (tier 2)');
     expect(h.clock.iso()).toBe('2026-11-23T18:05:00.000Z'); // tier 1 not waited on
     const audit = await h.audit.list(`INC#${d.incidentId}`);
     expect(audit.find((e) => e.type === 'escalation.tier-passed')).toMatchObject({ reason: 'EscalationNotifyError' });
@@ -157,7 +157,7 @@ describe('escalate workflow on the synthesized definition (local runner, simulat
     h.slack.updateMessage = async () => { throw Object.assign(new Error('slack is down'), { name: 'SlackApiError' }); };
     const r = await h.runner.run('Escalate', d);
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.path.slice(-2)).toEqual(['override-0 Start quarantine', 'override-0 Quarantine started']);
+    expect(r.path.slice(-2)).toEqual(['media Start quarantine', 'media Quarantine started']);
     expect(h.started).toHaveLength(1);
   });
 

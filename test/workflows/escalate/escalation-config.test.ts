@@ -20,18 +20,18 @@ describe('escalation.yaml', () => {
   it('loads the shipped example: image-resizer has its own tiers, orders repeats, others use the default', async () => {
     const cfg = await loadEscalationConfig(RULES);
     const image = escalationPlanFor(cfg, 'image-resizer');
-    expect(image.key).toBe('override-0');
+    expect(image.key).toBe('media');
     expect(image.tiers.map((t) => [t.name, t.ackTimeout])).toEqual([['media-on-call', 120], ['security-lead', 300]]);
     expect(image.finalAction).toBe('quarantine');
     const orders = escalationPlanFor(cfg, 'orders-api');
-    expect(orders).toMatchObject({ key: 'override-1', finalAction: 'repeat', cycles: 2 });
+    expect(orders).toMatchObject({ key: 'orders', finalAction: 'repeat', cycles: 2 });
     expect(orders.tiers).toBe(cfg.tiers);
     const other = escalationPlanFor(cfg, 'payments-worker');
     expect(other.key).toBe('default');
     expect(other.tiers[0]).toMatchObject({ name: 'on-call', ackTimeout: 300, maxWait: 1800, repeats: 1, sns: 'oncall-pager' });
     expect(tierMaxWait(other.tiers[2]!)).toBe(3600);
     expect(ackersFor(cfg, other)).toEqual(['U0ONCALL1', 'U0ONCALL2', 'U0SECLEAD1', 'U0CISO0001', 'U0SOCANALYST']);
-    expect(escalationPlans(cfg).map((p) => p.key)).toEqual(['override-0', 'override-1', 'default']);
+    expect(escalationPlans(cfg).map((p) => p.key)).toEqual(['media', 'orders', 'default']);
   });
 
   it('applies defaults', () => {
@@ -49,7 +49,9 @@ describe('escalation.yaml', () => {
     expect(issuesOf('tiers: [{ name: t1, sns: "arn:aws:sns:us-east-1:1:x", ackTimeout: 5m }]\n')[0]?.path).toBe('tiers[0].sns');
   });
 
-  it('rejects duplicate tier names and shadowed overrides', () => {
+  it('rejects duplicate tier names, plan names and shadowed overrides', () => {
+    expect(issuesOf('tiers: [{ name: a, sns: p, ackTimeout: 60 }]\noverrides:\n  - { name: x, functions: [a] }\n  - { name: x, functions: [b] }\n')[0]).toMatchObject({ path: 'overrides[1].name', message: expect.stringContaining('used twice') });
+    expect(issuesOf('tiers: [{ name: a, sns: p, ackTimeout: 60 }]\noverrides:\n  - { name: default, functions: [a] }\n')[0]).toMatchObject({ path: 'overrides[0].name' });
     expect(issuesOf('tiers:\n  - { name: a, sns: p, ackTimeout: 60 }\n  - { name: a, sns: p, ackTimeout: 60 }\n')[0]).toMatchObject({ path: 'tiers[1].name', line: 3 });
     expect(issuesOf('tiers: [{ name: a, sns: p, ackTimeout: 60 }]\noverrides:\n  - { functions: [x], finalAction: none }\n  - { functions: [x], finalAction: repeat }\n')[0]).toMatchObject({ path: 'overrides[1].functions[0]', message: expect.stringContaining('never applies') });
   });
