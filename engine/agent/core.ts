@@ -122,9 +122,16 @@ export class AgentCore {
     this.identity.account ??= m[2];
   }
 
-  /** Hot path: decide (cached) and count one access. The caller blocks when `blocked`. */
-  observe(access: Access): AccessRecord {
-    const key = `${access.kind}|${access.service}|${access.action}|${access.resource}|${access.host}|${access.port}`;
+  /** The identity of an access for caching and aggregation. */
+  static keyOf(access: Access): string {
+    return `${access.kind}|${access.service}|${access.action}|${access.resource}|${access.host}|${access.port}`;
+  }
+
+  /**
+   * Hot path: decide (cached) and count one access. The caller blocks when `blocked`. A caller that
+   * reuses access objects can pass `AgentCore.keyOf(access)`, computed once, as `key`.
+   */
+  observe(access: Access, key: string = AgentCore.keyOf(access)): AccessRecord {
     const now = this.o.clock();
     let rec = this.records.get(key);
     if (rec === undefined || now - rec.decidedAt > this.ttl) rec = this.decideNew(key, access, now, rec);

@@ -31,26 +31,27 @@ const creds = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'secret' };
 const p50 = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 
 /**
- * Alternating rounds of `perRound` calls off, then on. The overhead is the median over rounds of
- * (p50 on − p50 off): paired rounds cancel the drift of a shared, busy machine.
+ * Alternating rounds of `perRound` calls off, then on. The overhead is the median over rounds of the
+ * difference in process CPU time per call (on − off): CPU time, not wall time, because the bench
+ * machine is shared and busy (wall p50s are logged for reference); paired rounds cancel drift.
  */
 async function sideBySide(rounds: number, perRound: number, call: (on: boolean) => Promise<unknown>, setOn: (on: boolean) => Promise<void>): Promise<{ off: number; on: number; overhead: number }> {
   const off: number[] = [], on: number[] = [], diffs: number[] = [];
   for (let i = 0; i < 50; i++) { await setOn(false); await call(false); await setOn(true); await call(true); } // warm-up (JIT, sockets)
   for (let r = 0; r < rounds; r++) {
-    const p: number[] = [];
+    const cpu: number[] = [];
     for (const side of [false, true]) {
       await setOn(side);
-      const samples: number[] = [];
+      const c0 = process.cpuUsage();
       for (let i = 0; i < perRound; i++) {
         const t = process.hrtime.bigint();
         await call(side);
-        samples.push(Number(process.hrtime.bigint() - t) / 1000);
+        (side ? on : off).push(Number(process.hrtime.bigint() - t) / 1000);
       }
-      (side ? on : off).push(...samples);
-      p.push(p50(samples));
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / perRound);
     }
-    diffs.push(p[1]! - p[0]!);
+    diffs.push(cpu[1]! - cpu[0]!);
   }
   await setOn(false);
   return { off: p50(off), on: p50(on), overhead: p50(diffs) };
@@ -80,12 +81,12 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
     const httpGet = () => new Promise<void>((res, rej) => { http.get(url, { agent: keepAlive }, (r) => { r.resume(); r.on('end', res); }).on('error', rej); });
     const h = await sideBySide(rounds, perRound, httpGet, setOn);
     out['agent.http_overhead_us_p50'] = h.overhead;
-    opts.log(`  http.get  off ${h.off.toFixed(1)} µs, on ${h.on.toFixed(1)} µs, paired overhead ${h.overhead.toFixed(1)} µs`);
+    opts.log(`  http.get  off ${h.off.toFixed(1)} µs, on ${h.on.toFixed(1)} µs, CPU overhead ${h.overhead.toFixed(1)} µs/call`);
 
     const doFetch = async () => { const r = await fetch(url); await r.arrayBuffer(); };
     const f = await sideBySide(rounds, perRound, doFetch, setOn);
     out['agent.fetch_overhead_us_p50'] = f.overhead;
-    opts.log(`  fetch     off ${f.off.toFixed(1)} µs, on ${f.on.toFixed(1)} µs, paired overhead ${f.overhead.toFixed(1)} µs`);
+    opts.log(`  fetch     off ${f.off.toFixed(1)} µs, on ${f.on.toFixed(1)} µs, CPU overhead ${f.overhead.toFixed(1)} µs/call`);
 
     // two identical clients: the one used with the agent off is never instrumented
     const mk = () => new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: creds, maxAttempts: 1 });
@@ -93,7 +94,7 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
     const cmd = new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } });
     const s = await sideBySide(rounds, perRound, (on) => (on ? clients.on : clients.off).send(cmd), setOn);
     out['agent.sdk_overhead_us_p50'] = s.overhead;
-    opts.log(`  SDK call  off ${s.off.toFixed(1)} µs, on ${s.on.toFixed(1)} µs, paired overhead ${s.overhead.toFixed(1)} µs`);
+    opts.log(`  SDK call  off ${s.off.toFixed(1)} µs, on ${s.on.toFixed(1)} µs, CPU overhead ${s.overhead.toFixed(1)} µs/call`);
 
     // CPU of the hot path alone (cached decision + aggregation), without any I/O around it
     uninstall();
@@ -101,12 +102,13 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
     const access = { kind: 'http' as const, host: '127.0.0.1', port };
     const batches: number[] = [];
     for (let b = 0; b < 50; b++) {
-      const t = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
       for (let i = 0; i < 10_000; i++) core.observe(access);
-      batches.push(Number(process.hrtime.bigint() - t) / 10_000);
+      const c = process.cpuUsage(c0);
+      batches.push(((c.user + c.system) * 1000) / 10_000);
     }
     out['agent.observe_ns_p50'] = p50(batches);
-    opts.log(`  observe (cached decision + count): ${p50(batches).toFixed(0)} ns`);
+    opts.log(`  observe (cached decision + count): ${p50(batches).toFixed(0)} ns CPU`);
 
     // events for 10,000 identical calls in one invocation
     events.events.length = 0;
@@ -145,28 +147,34 @@ function coldStart(opts: BenchOptions): Record<string, number> {
     writeFileSync(join(dir, 'policy.json'), JSON.stringify(bundle));
     // the same build as `npm run build` for the agent entry
     buildSync({ entryPoints: [join(ROOT, 'engine/agent/index.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile: join(dir, 'agent.js'), logLevel: 'warning' });
+    // zod is timed on its own: the policy bundle reader (engine/policy) loads it, the agent does not
     const script = `
       global.gc(); const h0 = process.memoryUsage().heapUsed;
-      const t0 = process.hrtime.bigint();
+      const t0 = process.hrtime.bigint(); const c0 = process.cpuUsage();
+      require('zod');
+      const cz = process.cpuUsage(c0);
       const agent = require(${JSON.stringify(join(dir, 'agent.js'))});
       const core = agent.install();
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const c = process.cpuUsage(c0);
       if (!core.policyVersion) throw new Error('policy not loaded: ' + core.policyError);
       global.gc(); const mb = (process.memoryUsage().heapUsed - h0) / 1048576;
-      process.stdout.write(JSON.stringify({ ms, mb }));`;
+      process.stdout.write(JSON.stringify({ ms, mb, cpu: (c.user + c.system) / 1000, zod: (cz.user + cz.system) / 1000 }));`;
     const runs = opts.quick ? 3 : 7;
-    const results: { ms: number; mb: number }[] = [];
+    const results: { ms: number; mb: number; cpu: number; zod: number }[] = [];
     for (let i = 0; i < runs; i++) {
       const stdout = execFileSync(process.execPath, ['--expose-gc', '-e', script], {
         env: { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules'), AWS_LAMBDA_FUNCTION_NAME: fixture.functions[0], AWS_REGION: 'us-east-1', WARDEN_POLICY: join(dir, 'policy.json') },
         encoding: 'utf8',
       });
-      results.push(JSON.parse(stdout) as { ms: number; mb: number });
+      results.push(JSON.parse(stdout) as { ms: number; mb: number; cpu: number; zod: number });
     }
     const ms = p50(results.map((r) => r.ms));
     const mb = p50(results.map((r) => r.mb));
-    opts.log(`  cold start (require + install with ${bundle.entries} entries): ${ms.toFixed(1)} ms, heap +${mb.toFixed(1)} MB`);
-    return { 'agent.cold_start_ms': ms, 'agent.heap_mb': mb, 'agent.bundle_entries': bundle.entries };
+    const cpu = p50(results.map((r) => r.cpu));
+    const zod = p50(results.map((r) => r.zod));
+    opts.log(`  cold start (require + install with ${bundle.entries} entries): ${ms.toFixed(1)} ms wall, ${cpu.toFixed(1)} ms CPU of which zod ${zod.toFixed(1)} ms; heap +${mb.toFixed(1)} MB`);
+    return { 'agent.cold_start_ms': ms, 'agent.cold_start_cpu_ms': cpu, 'agent.cold_start_zod_cpu_ms': zod, 'agent.heap_mb': mb, 'agent.bundle_entries': bundle.entries };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

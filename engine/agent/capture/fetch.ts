@@ -4,7 +4,9 @@
  * through a reference taken before the agent was installed still meets the socket catch-all.
  */
 import { hostPortFromUrl } from './http';
-import { endpointKey, isIpLiteral, state } from './state';
+import { EndpointAccesses, endpointKey, state } from './state';
+
+const accesses = new EndpointAccesses('http');
 
 type Fetch = typeof globalThis.fetch;
 
@@ -37,7 +39,8 @@ function makeWrapper(original: Fetch): Fetch {
     if (!t) return original.call(this, input, init);
     const key = endpointKey(t.host, t.port);
     if (s.exempt.has(key)) return original.call(this, input, init);
-    const rec = agent.observe(isIpLiteral(t.host) ? { kind: 'http', host: t.host, address: t.host, port: t.port } : { kind: 'http', host: t.host, port: t.port });
+    const e = accesses.get(key, t.host, t.port);
+    const rec = agent.observe(e.access, e.key);
     if (rec.blocked) return Promise.reject(new TypeError('fetch failed', { cause: agent.deniedError(rec) }));
     s.covered.add(key);
     return original.call(this, input, init);

@@ -6,7 +6,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { DECIDED, endpointKey, isIpLiteral, normalizeHost, state } from './state';
+import { DECIDED, EndpointAccesses, endpointKey, normalizeHost, state } from './state';
+
+const accesses = new EndpointAccesses('http');
 
 type RequestFn = (...args: unknown[]) => http.ClientRequest;
 interface Target { host: string; port: number; decided: boolean }
@@ -102,7 +104,8 @@ function hook(original: RequestFn, defaultPort: number): RequestFn {
     if (!t || t.decided) return original.apply(this, args);
     const key = endpointKey(t.host, t.port);
     if (s.exempt.has(key)) return original.apply(this, args);
-    const rec = agent.observe(isIpLiteral(t.host) ? { kind: 'http', host: t.host, address: t.host, port: t.port } : { kind: 'http', host: t.host, port: t.port });
+    const e = accesses.get(key, t.host, t.port);
+    const rec = agent.observe(e.access, e.key);
     if (rec.blocked) return blockedCall(original, this, args, agent.deniedError(rec));
     s.covered.add(key);
     return original.apply(this, args);

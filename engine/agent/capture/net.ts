@@ -5,7 +5,9 @@
  * AccessDeniedByPolicy on the next tick, where a connection error would appear.
  */
 import net from 'node:net';
-import { endpointKey, isIpLiteral, normalizeHost, state } from './state';
+import { EndpointAccesses, endpointKey, normalizeHost, state } from './state';
+
+const accesses = new EndpointAccesses('tcp');
 
 type Connect = (this: net.Socket, ...args: unknown[]) => net.Socket;
 
@@ -46,7 +48,8 @@ function makeConnect(original: Connect): Connect {
     if (!t) return original.apply(this, args);
     const key = endpointKey(t.host, t.port);
     if (s.covered.has(key) || s.exempt.has(key)) return original.apply(this, args);
-    const rec = agent.observe(isIpLiteral(t.host) ? { kind: 'tcp', host: t.host, address: t.host, port: t.port } : { kind: 'tcp', host: t.host, port: t.port });
+    const e = accesses.get(key, t.host, t.port);
+    const rec = agent.observe(e.access, e.key);
     if (rec.blocked) {
       const err = agent.deniedError(rec);
       process.nextTick(() => this.destroy(err));

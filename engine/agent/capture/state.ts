@@ -3,7 +3,8 @@
  * the process, through a global symbol): the agent that decides, the endpoints already decided at
  * a higher level (so a socket is not reported twice), and the markers on requests and clients.
  */
-import type { AgentCore } from '../core';
+import type { Access } from '../../events/access-event';
+import { AgentCore } from '../core';
 
 /** On an SDK HttpRequest's headers object: this request was decided by the SDK middleware (never sent as a header). */
 export const DECIDED = Symbol.for('warden.agent.decided');
@@ -45,4 +46,24 @@ export function normalizeHost(host: string): string {
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 export function isIpLiteral(host: string): boolean {
   return IPV4.test(host) || host.includes(':');
+}
+
+/**
+ * Endpoint accesses (http/tcp), built once per endpoint and reused with their cache key, so the
+ * hot path allocates nothing. Bounded: cleared when it grows past `max` distinct endpoints.
+ */
+export class EndpointAccesses {
+  private readonly map = new Map<string, { access: Access; key: string }>();
+  constructor(private readonly kind: 'http' | 'tcp', private readonly max = 10_000) {}
+
+  get(endpoint: string, host: string, port: number): { access: Access; key: string } {
+    let e = this.map.get(endpoint);
+    if (e === undefined) {
+      if (this.map.size >= this.max) this.map.clear();
+      const access: Access = isIpLiteral(host) ? { kind: this.kind, host, address: host, port } : { kind: this.kind, host, port };
+      e = { access, key: AgentCore.keyOf(access) };
+      this.map.set(endpoint, e);
+    }
+    return e;
+  }
 }
