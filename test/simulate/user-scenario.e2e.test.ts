@@ -39,4 +39,18 @@ describe('warden simulate --scenario', () => {
     // quarantined: reserved concurrency 0, so the second invocation never ran (no new accesses)
     expect(lines.filter((l) => l.type === 'access')).toHaveLength(3);
   }, 180_000);
+
+  it('denies an approval, which escalates, and an acknowledgement ends the escalation', async () => {
+    const r = await simulate(['--scenario', join(__dirname, 'fixtures/deny-and-ack/scenario.yaml'), '--json']);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(r.code).toBe(0);
+    expect(lines.at(-1)).toMatchObject({ type: 'summary', ok: true, unaccounted: 0 });
+    const clicks = lines.filter((l) => l.type === 'slack.message' && l.direction === 'in').map((l) => [l.user, l.button, l.accepted]);
+    expect(clicks).toEqual([['U0APPROVER2', 'deny', true], ['U0ONCALL1', 'acknowledge', true]]);
+    const ends = lines.filter((l) => l.type === 'workflow.end').map((l) => [l.workflow, l.status, l.outcome]);
+    expect(ends).toEqual([
+      ['approval', 'SUCCEEDED', expect.stringMatching(/Escalation/)],
+      ['escalate', 'SUCCEEDED', expect.stringMatching(/Acknowledged/)],
+    ]);
+  }, 180_000);
 });
