@@ -107,6 +107,30 @@ describe('LocalRunner on a synthesized definition', () => {
     expect(() => runner.tokens.sendTaskSuccess({ taskToken: token, output: '{}' })).toThrow(expect.objectContaining({ name: 'TaskTimedOut' }));
   });
 
+  it('reports a Lambda function error as Step Functions does (Error = name, Cause = errorType/errorMessage JSON)', async () => {
+    class OrdersError extends Error { constructor(m: string) { super(m); this.name = 'Orders.Broken'; } }
+    const runner = new LocalRunner({ template, lambdaHandlers: { 'demo.hello': () => { throw new OrdersError('no greeting today'); }, 'demo.ask': () => ({}) } });
+    const r = await runner.run('Demo', { role: 'orders-api' });
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toBe('Orders.Broken');
+    expect(JSON.parse(r.cause!)).toEqual({ errorType: 'Orders.Broken', errorMessage: 'no greeting today' });
+    expect(r.trace.map((t) => t.message)).toContain('failed: Orders.Broken');
+  });
+
+  it('serves an integration from the integrations option when given (overriding the simulated account)', async () => {
+    const { account, clock } = make();
+    const calls: unknown[] = [];
+    const runner = new LocalRunner({
+      template, account, clock,
+      lambdaHandlers: { 'demo.hello': () => ({ greeting: 'hi' }), 'demo.ask': () => ({}) },
+      integrations: { 'aws-sdk:iam:putRolePolicy': (params) => { calls.push(params); return {}; } },
+    });
+    runner.tokens.onRegistered((t) => { runner.tokens.sendTaskSuccess({ taskToken: t.token, output: '{}' }); });
+    expect((await runner.run('Demo', { role: 'orders-api' })).status).toBe('SUCCEEDED');
+    expect(calls).toEqual([{ RoleName: 'orders-api', PolicyName: 'warden-quarantine', PolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }]);
+    expect(account.mutations()).toEqual([]);
+  });
+
   it('refuses a machine whose tasks it cannot serve, saying which', async () => {
     const runner = new LocalRunner({ template, lambdaHandlers: {} });
     await expect(runner.run('Demo', {})).rejects.toThrow(/no local handler for WARDEN_TASK=demo.hello/);
