@@ -132,7 +132,10 @@ export async function readLines(input: string, handler: LineHandler, opts: ReadO
     }
   } catch (cause) {
     progress.done();
-    throw new UnreadableInputError(input, { cause });
+    // an I/O error of the stream (it carries an errno code) means the input is unreadable;
+    // anything else was thrown by a handler and is passed through unchanged
+    if (typeof (cause as NodeJS.ErrnoException | null)?.code === 'string') throw new UnreadableInputError(input, { cause });
+    throw cause;
   }
   if (skipping) overLong(skipBytes);
   else if (carry && carry.length > 0) emit(carry, 0, carry.length);

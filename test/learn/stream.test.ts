@@ -59,6 +59,13 @@ describe('readLines', () => {
     await expect(readLines('/nonexistent/warden.jsonl', { line() {} })).rejects.toThrow(/nonexistent\/warden\.jsonl.*ENOENT/);
   });
 
+  it('passes a handler error through unchanged, and reports a stream I/O error as unreadable input', async () => {
+    await expect(readLines('(test)', { line() { throw new TypeError('handler bug'); } }, { stream: Readable.from([Buffer.from('a\n')]) }))
+      .rejects.toThrow(TypeError);
+    const failing = new Readable({ read() { this.destroy(Object.assign(new Error('disk gone'), { code: 'EIO' })); } });
+    await expect(readLines('big.jsonl', { line() {} }, { stream: failing })).rejects.toThrow(/cannot read input "big\.jsonl" \(EIO\)/);
+  });
+
   it('reads a file from disk', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-stream-'));
     const f = join(dir, 'log.jsonl');
