@@ -39,6 +39,8 @@ export interface WebApiSlackPortOptions {
   fetch?: typeof fetch;
   /** per-call timeout in ms (default 5000). */
   timeoutMs?: number;
+  /** response_url timeout in ms (default 1500): the endpoint must answer Slack within 3 s */
+  respondTimeoutMs?: number;
 }
 
 /** SlackPort over @slack/web-api (chat.postMessage, chat.update) and a POST to response_url. */
@@ -96,7 +98,7 @@ export class WebApiSlackPort implements SlackPort {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body: JSON.stringify(reply),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
+        signal: AbortSignal.timeout(this.opts.respondTimeoutMs ?? 1500),
       });
     } catch (err) {
       throw new SlackApiError(`POST to response_url failed: ${(err as Error).message}`, { cause: err });
