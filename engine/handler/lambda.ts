@@ -18,7 +18,8 @@ import { dynamoAuditSink } from './audit-sink';
 import { processAccessEvents, type EngineDeps, type EngineLogger, type EngineResult, type Evaluate } from './core';
 import { EngineConfigError, EnvelopeError } from './errors';
 import { dynamoExceptionSource, type ExceptionRecord, type ExceptionSource } from './exceptions';
-import { loadEvaluator } from './evaluator';
+import { engineEvaluatorFromEnv } from '../distribution/engine-source';
+import { evaluatorFor, loadEvaluator } from './evaluator';
 import { putEventsPublisher } from './publisher';
 import { TtlCache } from './ttl-cache';
 
@@ -93,7 +94,15 @@ export function createHandler(env: Record<string, string | undefined>, o: Handle
   const now = o.now ?? (() => Date.now());
   const dynamo = o.dynamo ?? new DynamoDBClient({});
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
-  const evaluate = o.evaluate ?? loadEvaluator(cfg.WARDEN_RULES_BUNDLE);
+  const count = (name: string, value = 1) => metrics.addMetric(name, MetricUnit.Count, value);
+  // the packaged bundle, or (WARDEN_POLICY_STORE set) the signed bundle published to the store
+  const evaluate = o.evaluate ?? engineEvaluatorFromEnv(env, {
+    bundlePath: cfg.WARDEN_RULES_BUNDLE,
+    log: loggerPort(logger),
+    count: (name) => count(name),
+    packaged: loadEvaluator,
+    build: (policy) => evaluatorFor(policy),
+  });
   const deps: EngineDeps = {
     evaluate,
     exceptions: cachedExceptions(
@@ -105,7 +114,7 @@ export function createHandler(env: Record<string, string | undefined>, o: Handle
     publisher: putEventsPublisher({ client: o.eventBridge ?? new EventBridgeClient({}), busName: cfg.WARDEN_EVENT_BUS }),
     now,
     log: loggerPort(logger),
-    metrics: { count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value) },
+    metrics: { count },
   };
 
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: cfg.WARDEN_IDEMPOTENCY_TABLE, awsSdkV3Client: dynamo });
