@@ -134,8 +134,9 @@ function factsOf(ev: AccessEvent, v: ListVerdict, mode: ResponseFacts['mode']): 
 function build(ev: AccessEvent, v: ListVerdict, response: ResponseAction, mode: ResponseFacts['mode'], ctx: EvaluateContext): Evaluation {
   const policyVersion = ctx.policy.policyVersion;
   const decision: Decision = { id: ev.id, verdict: v.verdict, rule: v.rule, severity: v.severity, response, policyVersion };
+  // explicit fields, not a spread: the spread of `decision` cost ~10x the whole decision here
   const detail: DecisionEventDetail = {
-    ...decision,
+    id: ev.id, verdict: v.verdict, rule: v.rule, severity: v.severity, response, policyVersion,
     decisionId: ctx.newId(),
     eventId: ev.id,
     incidentId: incidentIdFor(ev.function.name, v, ev.access, policyVersion),
