@@ -1,6 +1,5 @@
-import type { Evaluate } from '../handler/core';
+import type { Evaluate, EngineLogger } from '../handler/core';
 import type { WardenPolicy } from '../policy/compile';
-import { PolicyUnavailableError } from './errors';
 import type { PolicySource, PolicySourceEvent } from './policy-source';
 
 /**
@@ -30,7 +29,7 @@ export function evaluatorFromSource(source: PolicySource<WardenPolicy>, build: (
 }
 
 /** Turns source events into the engine's log lines and metrics (rejections are errors: alarm on them). */
-export function reportSourceEvents(log: { info(m: string, x?: Record<string, unknown>): void; warn(m: string, x?: Record<string, unknown>): void; error(m: string, x?: Record<string, unknown>): void }, count?: (name: string) => void): (e: PolicySourceEvent) => void {
+export function reportSourceEvents(log: EngineLogger, count?: (name: string) => void): (e: PolicySourceEvent) => void {
   return (e) => {
     if (e.type === 'loaded') {
       log.info(`policy ${e.policyVersion} in force`, { ...e });
@@ -44,4 +43,37 @@ export function reportSourceEvents(log: { info(m: string, x?: Record<string, unk
   };
 }
 
-export { PolicyUnavailableError };
+
+/**
+ * The rules engine's evaluator, from its environment: without WARDEN_POLICY_STORE exactly the
+ * packaged bundle (`packaged`, e.g. engine/handler's loadEvaluator); with it, the verified current
+ * bundle from the store, refreshed in the background, the packaged one enforced until the store
+ * answers. Everything is set up on the first evaluation (Lambda init stays synchronous).
+ */
+export function engineEvaluatorFromEnv(env: Record<string, string | undefined>, opts: {
+  bundlePath: string;
+  log: EngineLogger;
+  count?: (name: string) => void;
+  packaged: (bundlePath: string) => Evaluate;
+  build: (policy: WardenPolicy) => Evaluate;
+}): Evaluate {
+  if (!env.WARDEN_POLICY_STORE?.trim()) return opts.packaged(opts.bundlePath);
+  let ready: Promise<Evaluate> | undefined;
+  const setup = async (): Promise<Evaluate> => {
+    const [{ loadBundleFile, readBundle }, { policySourceFromEnv }] = await Promise.all([import('../policy/bundle'), import('./runtime')]);
+    let initial: WardenPolicy | undefined;
+    try {
+      initial = loadBundleFile(opts.bundlePath);
+    } catch (err) {
+      opts.log.error(`packaged rules bundle ${opts.bundlePath} not usable; waiting for the policy store`, { error: (err as Error).message });
+    }
+    const source = await policySourceFromEnv(env, {
+      loadBundle: (text) => readBundle(text), onEvent: reportSourceEvents(opts.log, opts.count), ...(initial ? { initial } : {}),
+    });
+    return evaluatorFromSource(source!, opts.build);
+  };
+  return async (raw, now) => {
+    ready ??= setup().catch((err: unknown) => { ready = undefined; throw err; });
+    return (await ready)(raw, now);
+  };
+}

@@ -9,6 +9,6 @@ export { policySourceFromEnv, parseDistributionEnv, formatPolicySourceEvent, Dis
 export { defaultBundleLoader } from './bundle-loader';
 export { checkCodeOwners, checkCodeOwnersDir, renderCodeOwners, writeCodeOwners, OwnersFileSchema, type OwnersFile, type OwnershipFinding, type CodeOwnersReport } from './codeowners';
 export type { Pointer, Control, KillSwitch, SourceInfo, BundleSignatureFile } from './documents';
-export { evaluatorFromSource, reportSourceEvents } from './engine-source';
+export { engineEvaluatorFromEnv, evaluatorFromSource, reportSourceEvents } from './engine-source';
 export { startAgentPolicyRefresh, exemptFromCapture, type AgentPolicyUpdate, type AgentRefreshOptions } from './agent-refresh';
 export * from './errors';

@@ -1,12 +1,14 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultBundleLoader } from '../../engine/distribution/bundle-loader';
-import { evaluatorFromSource, reportSourceEvents } from '../../engine/distribution/engine-source';
+import { engineEvaluatorFromEnv, evaluatorFromSource, reportSourceEvents } from '../../engine/distribution/engine-source';
 import { LocalDirectoryStore } from '../../engine/distribution/local-store';
 import { createPolicySource } from '../../engine/distribution/policy-source';
 import { publishBundle } from '../../engine/distribution/publish';
 import { createLocalSigner, generateSigningKeyPair } from '../../engine/distribution/signing';
-import { evaluatorFor } from '../../engine/handler/evaluator';
+import { evaluatorFor, loadEvaluator } from '../../engine/handler/evaluator';
+import { createLocalDistribution } from '../../engine/distribution/local';
+import { readBundle } from '../../engine/policy';
 import { loadRulesDir, toBundle } from '../../engine/policy';
 import { manualClock, tempDir } from './helpers';
 
@@ -59,5 +61,43 @@ describe('the rules engine on a refreshing policy source', () => {
     await publishBundle({ store, signer, clock: manualClock(), publishedBy: 'ci', bundle: JSON.stringify(toBundle(await loadRulesDir(join(__dirname, '..', '..', 'rules')))), loadBundle });
     await expect(evaluate(event('pastebin.com'), 0)).resolves.toMatchObject({ decision: { verdict: 'deny' } });
     source.stop();
+  });
+
+  it('from the environment: packaged bundle without a store; with one, the store (packaged until it answers)', async () => {
+    const rulesDir = join(__dirname, '..', '..', 'rules');
+    const text = JSON.stringify(toBundle(await loadRulesDir(rulesDir)));
+    const bundlePath = join(tempDir(), 'policy.json');
+    writeFileSync(bundlePath, text);
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const packagedCalls: string[] = [];
+    const packaged = (p: string) => { packagedCalls.push(p); return loadEvaluator(p); };
+    const plain = engineEvaluatorFromEnv({}, { bundlePath, log: quiet, packaged, build: evaluatorFor });
+    expect(packagedCalls).toEqual([bundlePath]);
+    const v1 = readBundle(text).policyVersion;
+    await expect(plain(event('pastebin.com'), 0)).resolves.toMatchObject({ decision: { verdict: 'deny', policyVersion: v1 } });
+
+    const dir = tempDir();
+    const d = createLocalDistribution({ loadBundle: (t) => readBundle(t), clock: manualClock(), dir });
+    const counted: string[] = [];
+    const env = { WARDEN_POLICY_STORE: dir, WARDEN_POLICY_PUBLIC_KEY: d.publicKeyPem, WARDEN_POLICY_REFRESH_MS: '20' };
+    const fromStore = engineEvaluatorFromEnv(env, { bundlePath, log: quiet, count: (n) => counted.push(n), packaged, build: evaluatorFor });
+    expect(packagedCalls).toHaveLength(1);
+    // nothing published yet: the packaged bundle decides
+    await expect(fromStore(event('api.github.com'), 0)).resolves.toMatchObject({ decision: { verdict: 'unlisted', policyVersion: v1 } });
+    // the store is read in the background, without holding up the decision
+    for (let i = 0; i < 200 && counted.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(counted).toEqual(['PolicyLoaded', 'PolicyRejected']);
+    // once a new version is published, the engine follows the store
+    const rules = join(tempDir(), 'rules');
+    cpSync(rulesDir, rules, { recursive: true });
+    const fnFile = join(rules, 'functions', 'orders-api.yaml');
+    writeFileSync(fnFile, readFileSync(fnFile, 'utf8').replace('allow:\n', 'allow:\n  - id: github-api\n    host: api.github.com\n'));
+    const v2 = await d.publish(JSON.stringify(toBundle(await loadRulesDir(rules))));
+    let decided = await fromStore(event('api.github.com'), 0);
+    for (let i = 0; i < 300 && decided.decision.policyVersion !== v2.policyVersion; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      decided = await fromStore(event('api.github.com'), 0);
+    }
+    expect(decided.decision).toMatchObject({ verdict: 'allow', rule: 'github-api', policyVersion: v2.policyVersion });
   });
 });
