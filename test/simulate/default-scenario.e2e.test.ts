@@ -41,6 +41,9 @@ describe('warden simulate --json (built-in scenario)', () => {
     const s = lines.at(-1)!;
     expect(s.emitted).toBe(of('access').length);
     expect(s.decided).toBe(new Set(of('decision').map((d) => d.eventId)).size);
+    // the audit trail, read back from dynalite: at least every decision and every account change
+    const audit = s.audit as { total: number };
+    expect(audit.total).toBeGreaterThanOrEqual(of('decision').length + of('action').filter((a) => a.service !== 'sns').length);
   });
 
   it('blocks the exfiltration, decides deny and quarantines then restores orders-api', () => {

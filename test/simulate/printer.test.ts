@@ -16,7 +16,7 @@ const lines: TimelineLine[] = [
 ];
 const summary: SummaryLine = {
   type: 'summary', t, scenario: 's', simulated: true, account: '123456789012', accesses: 1, blocked: 1,
-  decisions: { total: 1, allow: 0, deny: 1, unlisted: 0, byRule: { 'paste-pastebin': 1 } }, workflows: [], actions: 1, actionsByType: { 'iam:putRolePolicy': 1 }, slackMessages: 1,
+  decisions: { total: 1, allow: 0, deny: 1, unlisted: 0, byRule: { 'paste-pastebin': 1 } }, workflows: [], actions: 1, actionsByType: { 'iam:putRolePolicy': 1 }, slackMessages: 1, audit: { table: 'AuditTable', total: 3, byType: { decision: 2, 'quarantine.action': 1 } },
   emitted: 1, decided: 1, deadLettered: 0, unaccounted: 0, restoredExactly: true, restored: 0,
   quarantinedRoles: [{ function: 'orders-api', role: 'orders-api', before: { inlinePolicies: ['orders-data'], managedPolicies: ['arn:aws:iam::aws:policy/X'], concurrency: 50 }, quarantined: { inlinePolicies: ['warden-quarantine'], managedPolicies: [], concurrency: 0 }, after: { inlinePolicies: ['orders-data'], managedPolicies: ['arn:aws:iam::aws:policy/X'], concurrency: 50 }, restoredExactly: true }],
   problems: [], ok: true, simulatedDuration: '45m', wallMs: 4200,
@@ -40,6 +40,7 @@ describe('TimelinePrinter', () => {
     expect(text).toContain('✓ equals its snapshot');
     expect(text).toContain('OK — simulated 45m in 4.2 s');
     expect(text).toContain('  iam:putRolePolicy\n');
+    expect(text).toContain('audit trail       3 entries in AuditTable (dynalite): decision ×2, quarantine.action ×1');
   });
 
   it('colours on a terminal unless told not to', () => {

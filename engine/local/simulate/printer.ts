@@ -120,6 +120,10 @@ export class TimelinePrinter {
     rows.push(`account changes   ${s.actions} simulated AWS call${s.actions === 1 ? '' : 's'} · ${s.slackMessages} Slack message${s.slackMessages === 1 ? '' : 's'}`);
     const byType = Object.entries(s.actionsByType ?? {}).map(([k, n]) => `${k}${n > 1 ? ` ×${n}` : ''}`);
     for (let i = 0; i < byType.length; i += 4) rows.push(`  ${byType.slice(i, i + 4).join(', ')}`);
+    if (s.audit) {
+      const types = Object.entries(s.audit.byType).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, n]) => `${k} ×${n}`).join(', ');
+      rows.push(`audit trail       ${s.audit.total} entries in ${s.audit.table} (dynalite)${types ? `: ${types}${Object.keys(s.audit.byType).length > 6 ? ', …' : ''}` : ''}`);
+    }
     if (s.quarantinedRoles.length) {
       rows.push('quarantined roles');
       for (const r of s.quarantinedRoles) {

@@ -57,6 +57,7 @@ export interface SummaryInputs {
   /** agent events routed to a dead-letter queue after the engine failed on them */
   deadLettered: number;
   roles: RoleDiff[];
+  audit?: SummaryLine['audit'];
   /** problems found while running (errors, unexpected call results, …) */
   problems: string[];
   simStartMs: number;
@@ -109,6 +110,7 @@ export function buildSummary(i: SummaryInputs): SummaryLine {
       return acc;
     }, {}),
     slackMessages: i.lines.filter((l) => l.type === 'slack.message').length,
+    audit: i.audit ?? null,
     emitted: i.emitted,
     decided,
     deadLettered: i.deadLettered,

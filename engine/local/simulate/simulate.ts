@@ -106,6 +106,7 @@ class Simulation {
   /** set-up finished: the scenario's expectations are checked only then (else the set-up problem says it all) */
   ready = false;
   private agentEventsOnBus = 0;
+  private audit: SummaryLine['audit'] = null;
   private stepIndex = 0;
   private tmp = '';
 
@@ -390,6 +391,11 @@ class Simulation {
       this.note(`after ${formatDuration(this.scenario.settle)} of simulated time, still running: ${stuck.join(', ')}`);
     }
     for (const f of this.work.takeFailures()) this.problem(`work in flight failed: ${(f as Error)?.message ?? String(f)}`);
+    try {
+      this.audit = await this.env.auditTrail();
+    } catch (err) {
+      this.problem(`the audit trail could not be read back: ${(err as Error).message}`);
+    }
   }
 
   private progress(): void {
@@ -555,6 +561,7 @@ class Simulation {
       emitted: this.emitted,
       deadLettered: this.bus?.deadLetters.filter((d) => d.event.source === 'warden.agent').length ?? 0,
       roles,
+      audit: this.audit,
       problems,
       simStartMs: this.startMs,
       simEndMs: this.clock?.nowMs() ?? this.startMs,

@@ -119,6 +119,8 @@ export interface SummaryLine {
   /** simulated AWS calls by service:action */
   actionsByType: Record<string, number>;
   slackMessages: number;
+  /** the audit trail as stored in the audit table (dynalite): entries by type */
+  audit: { table: string; total: number; byType: Record<string, number> } | null;
   /** events the agents emitted minus events decided or dead-lettered: 0 means nothing was lost */
   emitted: number;
   decided: number;

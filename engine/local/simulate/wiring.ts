@@ -64,6 +64,8 @@ export interface Environment {
   click(user: string, fn: string, button: 'approve' | 'deny' | 'reviewing' | 'acknowledge' | 'looking'): Promise<ClickResult>;
   startRestore(fn: string, incidentId: string, by: string): Promise<void>;
   agentStats(): { emitted: number };
+  /** the audit trail as stored (dynalite, the template's audit table): entries by type */
+  auditTrail(): Promise<{ table: string; total: number; byType: Record<string, number> }>;
   /** what each agent still holds (aggregated repeats) is delivered, as on Lambda's shutdown */
   finalFlush(): Promise<void>;
   /** resolves when no function invocation is running (bus deliveries wait for it) */
@@ -433,6 +435,23 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     invokeTemplateFunction,
     click,
     startRestore,
+    auditTrail: async () => {
+      const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
+      const table = tableOf(TABLES.audit.env);
+      const byType: Record<string, number> = {};
+      let total = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+        for (const item of page.Items ?? []) {
+          total += 1;
+          const type = typeof item.type === 'string' ? item.type : '(untyped)';
+          byType[type] = (byType[type] ?? 0) + 1;
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return { table, total, byType };
+    },
     finalFlush: async () => {
       for (const [, core] of cores) {
         const run = async () => {
