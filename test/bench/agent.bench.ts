@@ -110,6 +110,11 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
     out['agent.observe_ns_p50'] = p50(batches);
     opts.log(`  observe (cached decision + count): ${p50(batches).toFixed(0)} ns CPU`);
 
+    // CPU added by the http and fetch hooks alone: the hook wraps a stub instead of the real call
+    out['agent.http_hook_ns_p50'] = hookOnly('http', policy);
+    out['agent.fetch_hook_ns_p50'] = hookOnly('fetch', policy);
+    opts.log(`  hook alone (stubbed call): http ${out['agent.http_hook_ns_p50'].toFixed(0)} ns, fetch ${out['agent.fetch_hook_ns_p50'].toFixed(0)} ns CPU`);
+
     // events for 10,000 identical calls in one invocation
     events.events.length = 0;
     uninstall();
@@ -136,6 +141,33 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
 
   Object.assign(out, coldStart(opts));
   return out;
+}
+
+/** CPU per call of one capture hook wrapped around a stub (no I/O): what the agent adds to the call path. */
+function hookOnly(which: 'http' | 'fetch', policy: ReturnType<typeof compilePolicy>): number {
+  uninstall();
+  const g = globalThis as { fetch: unknown };
+  const h = http as unknown as { get: unknown };
+  const saved = which === 'http' ? h.get : g.fetch;
+  const stub = () => null;
+  if (which === 'http') h.get = stub; else g.fetch = stub;
+  try {
+    install({ env: ENV, policy, captures: [which] }).beginInvocation();
+    const call = (which === 'http' ? h.get : g.fetch) as (u: string, o?: object) => unknown;
+    const url = 'http://127.0.0.1:8080/orders?id=1';
+    const opt = {};
+    const batches: number[] = [];
+    for (let b = 0; b < 30; b++) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < 20_000; i++) call(url, opt);
+      const c = process.cpuUsage(c0);
+      batches.push(((c.user + c.system) * 1000) / 20_000);
+    }
+    return p50(batches);
+  } finally {
+    uninstall();
+    if (which === 'http') h.get = saved; else g.fetch = saved;
+  }
 }
 
 /** Fresh process: require the built agent, install it with a 10k-entry bundle; time and heap added. */
