@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PointerSchema, SignedEnvelopeSchema, type SourceInfo } from './documents';
 import { ConfigError, DistributionError } from './errors';
@@ -106,9 +106,26 @@ export interface PublishCliOptions extends SignerOptions, TrustOptions {
   by?: string; sourceRepo?: string; sourceCommit?: string; sourceRef?: string; force?: boolean; json?: boolean;
 }
 
+/** A bundle file as written by `warden rules bundle`, or a rules directory compiled into one now. */
+export async function readBundleInput(path: string): Promise<Uint8Array> {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (cause) {
+    throw new ConfigError(`cannot read ${path}: ${(cause as Error).message} (pass the file from \`warden rules bundle\` or the rules directory)`, { cause });
+  }
+  if (!isDir) return readFileSync(path);
+  const { loadRulesDir, compilePolicy, toBundle } = await import('../policy');
+  try {
+    return Buffer.from(JSON.stringify(toBundle(compilePolicy(await loadRulesDir(path)))), 'utf8');
+  } catch (cause) {
+    throw new DistributionError(`the rules in ${path} do not compile, nothing was published: ${(cause as Error).message}`, { cause });
+  }
+}
+
 export async function runPublish(bundleFile: string, opts: PublishCliOptions, io: CliIo, loadBundle: BundleLoader): Promise<number> {
   return guarded(io, 'rules publish', async () => {
-    const bundle = readFileSync(bundleFile);
+    const bundle = await readBundleInput(bundleFile);
     const store = await openStore(storeUrl(opts, io.env), { region: opts.region, expectedBucketOwner: opts.bucketOwner ?? io.env.WARDEN_POLICY_BUCKET_OWNER });
     const signer = await resolveSigner(opts, io.env);
     const trusted = resolveTrustedKeys(opts, io.env, false);

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   runKeysGenerate, runKillSwitch, runKillSwitchStatus, runPublish, runRollback, runStatus, sourceInfo, type CliIo,
@@ -114,6 +114,28 @@ describe('warden keys / rules publish / rules status / killswitch (actions)', ()
     const noTrust = io({ WARDEN_POLICY_STORE: env.WARDEN_POLICY_STORE });
     expect(await runStatus({}, noTrust.io, loadTestBundle)).toBe(1);
     expect(noTrust.errors()).toMatch(/no trusted public key/);
+  });
+
+  it('publishes a rules directory directly (compiled with the policy core), and refuses one that does not compile', async () => {
+    const { dir, env } = await workspace();
+    const { loadBundleFile } = await import('../../engine/policy');
+    const { defaultBundleLoader } = await import('../../engine/distribution/bundle-loader');
+    const loader = await defaultBundleLoader();
+    const rulesDir = join(__dirname, '..', '..', 'rules');
+    const p = io(env);
+    expect(await runPublish(rulesDir, { json: true }, p.io, loader)).toBe(0);
+    const result = JSON.parse(p.text()) as { policyVersion: string };
+    expect(result.policyVersion).toMatch(/^sha256:/);
+    expect(loadBundleFile(join(env.WARDEN_POLICY_STORE, `bundles/${result.policyVersion.replace(':', '-')}.json`)).policyVersion).toBe(result.policyVersion);
+    const broken = join(dir, 'broken');
+    cpSync(rulesDir, broken, { recursive: true });
+    writeFileSync(join(broken, 'functions', 'bad.yaml'), 'functions: [x]\nallow:\n  - nonsense: 1\n');
+    const b = io(env);
+    expect(await runPublish(broken, {}, b.io, loader)).toBe(1);
+    expect(b.errors()).toMatch(/do not compile, nothing was published/);
+    const missing = io(env);
+    expect(await runPublish(join(dir, 'nope.json'), {}, missing.io, loader)).toBe(1);
+    expect(missing.errors()).toMatch(/cannot read .*nope.json/);
   });
 
   it('takes source information from options over the CI environment', () => {

@@ -45,7 +45,7 @@ function signerOptions(cmd: Command): Command {
 export function registerPublishCommands(program: Command, rules: Command): void {
   signerOptions(rules.command('publish')
     .description('sign and upload a bundle (from `warden rules bundle`), check what landed, then move the "current" pointer')
-    .argument('<bundle>', 'bundle file written by `warden rules bundle`'))
+    .argument('<bundle>', 'bundle file written by `warden rules bundle` (or a rules directory, compiled now)'))
     .option('--public-key <file>', 'public key(s) the agents trust: publishing fails unless the upload verifies with them (default: $WARDEN_POLICY_PUBLIC_KEY[_FILE])')
     .option('--source-repo <repo>', 'rules repository, recorded in the pointer (default: $GITHUB_REPOSITORY)')
     .option('--source-commit <sha>', 'commit the bundle was built from (default: $GITHUB_SHA)')
