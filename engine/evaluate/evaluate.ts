@@ -52,9 +52,25 @@ export function invalidDecision(raw: unknown, error: string, policyVersion: stri
   return { id, verdict: 'deny', rule: INVALID_EVENT_RULE, severity: 'high', response: 'escalate', policyVersion, error };
 }
 
+function ownReserved(o: unknown): string | null {
+  if (typeof o !== 'object' || o === null) return null;
+  for (const k of Object.keys(o)) if (RESERVED.has(k)) return k;
+  return null;
+}
+
+/**
+ * Reserved keys where an event's objects are read: the parser copies known fields into fresh
+ * objects and passes only `function.tags` through, so these four objects are all that matter.
+ */
+function reservedInEvent(raw: unknown): string | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const r = raw as { function?: { tags?: unknown }; access?: unknown };
+  return ownReserved(r) ?? ownReserved(r.function) ?? ownReserved(r.function?.tags) ?? ownReserved(r.access);
+}
+
 /** Parses a raw event; `error` says what is wrong. */
 export function parseEvent(raw: unknown): { event: AccessEvent } | { error: string } {
-  const bad = findReservedKey(raw);
+  const bad = reservedInEvent(raw);
   if (bad) return { error: `the key "${bad}" is not allowed in an access event` };
   const r = toAccessEvent(raw);
   return r.ok ? { event: r.event } : { error: r.error };
