@@ -185,7 +185,8 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
       policy,
       clock: () => o.clock.nowMs(),
       log: agentLog(fn),
-      sink: new PutEventsSink({ eventBus: busName, client: () => ebClient, log: agentLog(fn), sleep: async () => undefined }),
+      // the flush budget and retry back-off run on simulated time: a loaded machine must not turn into lost events
+      sink: new PutEventsSink({ eventBus: busName, client: () => ebClient, log: agentLog(fn), sleep: async () => undefined, now: () => o.clock.nowMs() }),
     });
     cores.set(fn, core);
   }
