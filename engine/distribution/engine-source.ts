@@ -56,6 +56,8 @@ export function engineEvaluatorFromEnv(env: Record<string, string | undefined>, 
   count?: (name: string) => void;
   packaged: (bundlePath: string) => Evaluate;
   build: (policy: WardenPolicy) => Evaluate;
+  /** receives the source once it exists (tests, metrics). */
+  onSource?: (source: PolicySource<WardenPolicy>) => void;
 }): Evaluate {
   if (!env.WARDEN_POLICY_STORE?.trim()) return opts.packaged(opts.bundlePath);
   let ready: Promise<Evaluate> | undefined;
@@ -70,6 +72,7 @@ export function engineEvaluatorFromEnv(env: Record<string, string | undefined>, 
     const source = await policySourceFromEnv(env, {
       loadBundle: (text) => readBundle(text), onEvent: reportSourceEvents(opts.log, opts.count), ...(initial ? { initial } : {}),
     });
+    opts.onSource?.(source!);
     return evaluatorFromSource(source!, opts.build);
   };
   return async (raw, now) => {

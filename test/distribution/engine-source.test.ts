@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { defaultBundleLoader } from '../../engine/distribution/bundle-loader';
 import { engineEvaluatorFromEnv, evaluatorFromSource, reportSourceEvents } from '../../engine/distribution/engine-source';
 import { LocalDirectoryStore } from '../../engine/distribution/local-store';
-import { createPolicySource } from '../../engine/distribution/policy-source';
+import { createPolicySource, type PolicySource } from '../../engine/distribution/policy-source';
+import type { WardenPolicy } from '../../engine/policy/compile';
 import { publishBundle } from '../../engine/distribution/publish';
 import { createLocalSigner, generateSigningKeyPair } from '../../engine/distribution/signing';
 import { evaluatorFor, loadEvaluator } from '../../engine/handler/evaluator';
@@ -79,13 +80,14 @@ describe('the rules engine on a refreshing policy source', () => {
     const dir = tempDir();
     const d = createLocalDistribution({ loadBundle: (t) => readBundle(t), clock: manualClock(), dir });
     const counted: string[] = [];
-    const env = { WARDEN_POLICY_STORE: dir, WARDEN_POLICY_PUBLIC_KEY: d.publicKeyPem, WARDEN_POLICY_REFRESH_MS: '20' };
-    const fromStore = engineEvaluatorFromEnv(env, { bundlePath, log: quiet, count: (n) => counted.push(n), packaged, build: evaluatorFor });
+    const env = { WARDEN_POLICY_STORE: dir, WARDEN_POLICY_PUBLIC_KEY: d.publicKeyPem, WARDEN_POLICY_REFRESH_MS: '0' };
+    let source: PolicySource<WardenPolicy> | undefined;
+    const fromStore = engineEvaluatorFromEnv(env, { bundlePath, log: quiet, count: (n) => counted.push(n), packaged, build: evaluatorFor, onSource: (s) => { source = s; } });
     expect(packagedCalls).toHaveLength(1);
     // nothing published yet: the packaged bundle decides
     await expect(fromStore(event('api.github.com'), 0)).resolves.toMatchObject({ decision: { verdict: 'unlisted', policyVersion: v1 } });
-    // the store is read in the background, without holding up the decision
-    for (let i = 0; i < 200 && counted.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    // the store is read in the background, without holding up the decision (this joins that read)
+    await source!.refresh();
     expect(counted).toEqual(['PolicyLoaded', 'PolicyRejected']);
     // once a new version is published, the engine follows the store
     const rules = join(tempDir(), 'rules');
@@ -93,11 +95,8 @@ describe('the rules engine on a refreshing policy source', () => {
     const fnFile = join(rules, 'functions', 'orders-api.yaml');
     writeFileSync(fnFile, readFileSync(fnFile, 'utf8').replace('allow:\n', 'allow:\n  - id: github-api\n    host: api.github.com\n'));
     const v2 = await d.publish(JSON.stringify(toBundle(await loadRulesDir(rules))));
-    let decided = await fromStore(event('api.github.com'), 0);
-    for (let i = 0; i < 300 && decided.decision.policyVersion !== v2.policyVersion; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      decided = await fromStore(event('api.github.com'), 0);
-    }
+    await source!.refresh();
+    const decided = await fromStore(event('api.github.com'), 0);
     expect(decided.decision).toMatchObject({ verdict: 'allow', rule: 'github-api', policyVersion: v2.policyVersion });
   });
 });
