@@ -201,7 +201,7 @@ export class CallbackStore {
   }
 
   /** Claims a subject for `holder` until `untilMs`; a retry by the same holder succeeds again. */
-  async claimLock(lockId: string, holder: string, subject: string, untilMs: number, nowMs: number): Promise<{ claimed: true } | { claimed: false; lock: LockItem }> {
+  async claimLock(lockId: string, holder: string, subject: string, untilMs: number, nowMs: number, attempt = 0): Promise<{ claimed: true } | { claimed: false; lock: LockItem }> {
     const item: LockItem = { approvalId: lockId, kind: 'lock', holder, status: 'pending', until: untilMs, subject: subject.slice(0, 1000), ttl: CallbackStore.ttlFor(untilMs) };
     try {
       await this.doc.send(new PutCommand({
@@ -215,7 +215,11 @@ export class CallbackStore {
       if (!isConditionFailure(err)) throw new CallbackStoreError(`PutItem ${lockId} failed: ${(err as Error).message}`, { cause: err });
     }
     const lock = (await this.get(lockId)) as unknown as LockItem | undefined;
-    if (!lock) return this.claimLock(lockId, holder, subject, untilMs, nowMs);
+    // removed between the put and the read (TTL): try once more, then report the conflict
+    if (!lock) {
+      if (attempt < 1) return this.claimLock(lockId, holder, subject, untilMs, nowMs, attempt + 1);
+      throw new CallbackStoreError(`lock ${lockId} is contended and vanished twice; retry the task`);
+    }
     return { claimed: false, lock };
   }
 
