@@ -21,6 +21,20 @@ export interface WardenSlackProps {
   readonly botTokenArn?: string;
 }
 
+/**
+ * The signed policy store (`warden rules publish`): an S3 bucket and a KMS signing key are created;
+ * once `publicKeyPem` (from `warden keys public`) is given, the engine and protected functions
+ * enforce the newest verified bundle in the store instead of waiting for a deploy.
+ */
+export interface WardenPolicyStoreProps {
+  /** the trusted public key (PEM), exported once from the created KMS key; pinned, never fetched */
+  readonly publicKeyPem?: string;
+  /** key prefix in the bucket (default `policy`) */
+  readonly prefix?: string;
+  /** how often a running function checks the store (default 1 minute) */
+  readonly refresh?: Duration;
+}
+
 export interface WardenTargetProps {
   /** retries per EventBridge target before the event lands in its dead-letter queue (0–185) */
   readonly retryAttempts?: number;
@@ -64,6 +78,8 @@ export interface WardenProps {
   readonly alarmTopic?: sns.ITopic;
   /** removal policy of the tables (default RETAIN: the audit trail outlives the stack) */
   readonly removalPolicy?: RemovalPolicy;
+  /** the signed policy store for `warden rules publish` (default: none; rules ship with each deploy) */
+  readonly policyStore?: WardenPolicyStoreProps;
 }
 
 /** Props after defaults are merged in and everything is validated. */
@@ -80,6 +96,7 @@ export interface ResolvedWardenProps {
   engine: Required<WardenEngineProps>;
   alarmTopic: sns.ITopic | undefined;
   removalPolicy: RemovalPolicy;
+  policyStore: { publicKeyPem: string | undefined; prefix: string; refresh: Duration } | undefined;
 }
 
 export class WardenPropsError extends Error {
@@ -199,8 +216,24 @@ export function resolveWardenProps(props: WardenProps | undefined, baseDir = pro
   const LOG_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
   if (!LOG_DAYS.includes(engine.logRetentionDays)) throw new WardenPropsError(`engine.logRetentionDays must be one of ${LOG_DAYS.join(', ')}, got ${engine.logRetentionDays}`);
 
+  let policyStore: ResolvedWardenProps['policyStore'];
+  if (props.policyStore) {
+    const ps = props.policyStore;
+    const prefix = ps.prefix ?? 'policy';
+    if (!/^[A-Za-z0-9][A-Za-z0-9/_.-]{0,200}$/.test(prefix) || prefix.endsWith('/')) {
+      throw new WardenPropsError(`policyStore.prefix must be an S3 key prefix such as "policy" (letters, digits, / _ . -, no trailing slash), got "${prefix}"`);
+    }
+    if (ps.publicKeyPem !== undefined && !unresolved(ps.publicKeyPem) && !/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.test(ps.publicKeyPem)) {
+      throw new WardenPropsError('policyStore.publicKeyPem must be a PEM public key ("-----BEGIN PUBLIC KEY-----…"); export it with `warden keys public`. Never pass a private key.');
+    }
+    const refresh = ps.refresh ?? Duration.minutes(1);
+    checkDuration('policyStore.refresh', refresh, Duration.seconds(10), Duration.hours(24));
+    policyStore = { publicKeyPem: ps.publicKeyPem, prefix, refresh };
+  }
+
   return {
     rulesDir,
+    policyStore,
     slack,
     topics,
     busName,

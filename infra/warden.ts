@@ -15,6 +15,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -110,6 +111,10 @@ export class Warden extends Construct {
   /** the Slack interactivity endpoint (Request URL of the Slack app) */
   readonly slackApi: apigw.HttpApi;
   readonly slackInteractivity: nodejs.NodejsFunction;
+  /** the signed policy store (`policyStore` prop): bucket, KMS signing key, publisher role */
+  readonly policyStore?: { bucket: s3.Bucket; signingKey: kms.Key; publisher: iam.Role; url: string };
+  /** environment that points a function at the policy store (empty until a public key is pinned) */
+  private readonly policyStoreEnv: Record<string, string> = {};
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly deadLetterQueues: Record<string, sqs.Queue> = {};
   private agentLayerVersion?: lambda.LayerVersion;
@@ -190,6 +195,12 @@ export class Warden extends Construct {
     this.engineErrorsAlarm();
     this.engineMetricAlarm('InvalidEventsAlarm', 'Decisions_invalid', 'agent events that could not be parsed were decided deny (audit partition FN#(invalid-event)): a broken or forged agent');
     this.engineMetricAlarm('ExceptionLookupAlarm', 'ExceptionLookupFailed', 'the exceptions table could not be read; approved exceptions are not being honoured (fail closed)');
+
+    // ---- signed policy store (warden rules publish) ---------------------------------------------------
+    if (p.policyStore) {
+      this.policyStore = this.buildPolicyStore(p.policyStore);
+      this.readPolicyStore(this.engine);
+    }
 
     // ---- bus resource policy: who may publish which source ------------------------------------------
     this.restrictPublishers();
@@ -356,6 +367,74 @@ export class Warden extends Construct {
         conditions: { StringEquals: { 'events:source': ACCESS_EVENT_SOURCE } },
       }),
     );
+    this.readPolicyStore(fn);
+  }
+
+  private buildPolicyStore(ps: NonNullable<ResolvedWardenProps['policyStore']>): NonNullable<Warden['policyStore']> {
+    const accessLogs = new s3.Bucket(this, 'PolicyStoreAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // S3 log delivery writes with the log-delivery ACL unless the app sets the bucket-policy feature flag
+      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+      removalPolicy: this.props.removalPolicy,
+    });
+    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the server access logs of the policy store; logging it again would recurse.' });
+    const bucket = new s3.Bucket(this, 'PolicyStore', {
+      versioned: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'policy-store/',
+      removalPolicy: this.props.removalPolicy,
+    });
+    const signingKey = new kms.Key(this, 'PolicySigningKey', {
+      description: 'Warden: signs published rules bundles (warden rules publish)',
+      keySpec: kms.KeySpec.ECC_NIST_P256,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      removalPolicy: this.props.removalPolicy,
+    });
+    Validations.of(signingKey).acknowledge({ id: 'AwsSolutions-KMS5', reason: 'Asymmetric (SIGN_VERIFY) KMS keys cannot rotate automatically; agents pin the public key, so a new key is rolled out by publishing with both keys trusted.' });
+    const objects = bucket.arnForObjects(`${ps.prefix}/*`);
+    const publisher = new iam.Role(this, 'PolicyPublisherRole', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: 'Warden: publish signed rules bundles (CI on main); assume it from a principal your IAM policies allow',
+    });
+    publisher.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [signingKey.keyArn] }));
+    publisher.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects] }));
+    Validations.of(publisher).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${ps.prefix}/*]`,
+      reason: 'Bundles, signatures and the pointer are objects under the store prefix; names carry the policy version.',
+    });
+    const url = `s3://${bucket.bucketName}/${ps.prefix}`;
+    if (ps.publicKeyPem) {
+      Object.assign(this.policyStoreEnv, {
+        WARDEN_POLICY_STORE: url,
+        WARDEN_POLICY_PUBLIC_KEY: ps.publicKeyPem,
+        WARDEN_POLICY_REFRESH_MS: String(ps.refresh.toMilliseconds()),
+        WARDEN_POLICY_BUCKET_OWNER: Aws.ACCOUNT_ID,
+      });
+    }
+    new CfnOutput(this, 'PolicyStoreUrl', { value: url, description: 'WARDEN_POLICY_STORE for warden rules publish' });
+    new CfnOutput(this, 'PolicySigningKeyArn', { value: signingKey.keyArn, description: 'WARDEN_KMS_KEY_ID for warden rules publish; export its public key with warden keys public and pin it (policyStore.publicKeyPem)' });
+    new CfnOutput(this, 'PolicyPublisherRoleArn', { value: publisher.roleArn, description: 'role CI assumes to publish bundles' });
+    return { bucket, signingKey, publisher, url };
+  }
+
+  /** Points a function at the signed policy store (once a public key is pinned) and lets it read the store. */
+  private readPolicyStore(fn: lambda.Function): void {
+    if (!this.policyStore || Object.keys(this.policyStoreEnv).length === 0) return;
+    for (const [k, v] of Object.entries(this.policyStoreEnv)) fn.addEnvironment(k, v);
+    const objects = this.policyStore.bucket.arnForObjects(`${this.props.policyStore!.prefix}/*`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+    if (fn.role) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.policyStore.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${this.props.policyStore!.prefix}/*]`,
+        reason: 'Reads the signed bundles and pointer under the policy store prefix (object names carry the policy version).',
+      });
+    }
   }
 
   // ---- building blocks ----------------------------------------------------------------------------
