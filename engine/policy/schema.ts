@@ -100,14 +100,14 @@ export function parseAwsPattern(raw: string): { service: string; action: string 
 }
 
 const base = {
-  id: RuleIdSchema.optional(),
+  id: RuleIdSchema.optional().describe('Stable id named in decisions; derived from the entry when omitted'),
   description: z.string().max(1000).optional(),
-  aws: z.string().min(1).max(200).optional(),
-  resource: z.string().min(1).max(2048).optional(),
-  host: z.string().min(1).max(300).optional(),
-  cidr: z.string().min(1).max(64).optional(),
-  port: z.number().int().min(0).max(65535).optional(),
-  expires: ExpiresSchema.optional(),
+  aws: z.string().min(1).max(200).optional().describe('AWS call: "service:Action" glob, e.g. "dynamodb:*", "s3:Get*"; "*" for any'),
+  resource: z.string().min(1).max(2048).optional().describe('With aws: IAM-style ARN glob (* any run, ? one character)'),
+  host: z.string().min(1).max(300).optional().describe('DNS name or "*.example.com" (strictly under), optional ":port"'),
+  cidr: z.string().min(1).max(64).optional().describe('IPv4/IPv6 range, e.g. 10.0.0.0/8, fd00:ec2::254/128'),
+  port: z.number().int().min(0).max(65535).optional().describe('With host or cidr: only this port'),
+  expires: ExpiresSchema.optional().describe('YYYY-MM-DD: the entry stops applying after that day (UTC)'),
 };
 
 type EntryShape = { aws?: string; resource?: string; host?: string; cidr?: string; port?: number };
@@ -144,7 +144,7 @@ function checkEntry(e: EntryShape, ctx: z.RefinementCtx): void {
 }
 
 export const AllowEntrySchema = z.strictObject(base).superRefine(checkEntry);
-export const DenyEntrySchema = z.strictObject({ ...base, severity: SeveritySchema.optional() }).superRefine(checkEntry);
+export const DenyEntrySchema = z.strictObject({ ...base, severity: SeveritySchema.optional().describe('Default medium; critical denies quarantine by default') }).superRefine(checkEntry);
 export type AllowEntry = z.infer<typeof AllowEntrySchema>;
 export type DenyEntry = z.infer<typeof DenyEntrySchema>;
 export type Entry = AllowEntry | DenyEntry;
@@ -156,11 +156,11 @@ const FunctionPatternSchema = z
   .regex(/^[A-Za-z0-9_*?.:-]+$/, 'a function name or glob: letters, digits, - _ . : and the wildcards * ?');
 
 export const FunctionRulesSchema = z.strictObject({
-  functions: z.array(FunctionPatternSchema).min(1, 'list at least one function name or glob'),
-  mode: ModeSchema.optional(),
+  functions: z.array(FunctionPatternSchema).min(1, 'list at least one function name or glob').describe('Lambda function names or globs ("payments-*")'),
+  mode: ModeSchema.optional().describe('monitor (default): observe; block: the agent blocks denied and unlisted accesses; learn: record'),
   description: z.string().max(2000).optional(),
-  allow: z.array(AllowEntrySchema).max(100_000).optional(),
-  deny: z.array(DenyEntrySchema).max(100_000).optional(),
+  allow: z.array(AllowEntrySchema).max(100_000).optional().describe('Present (even empty): anything not allowed is "unlisted"'),
+  deny: z.array(DenyEntrySchema).max(100_000).optional().describe('Always wins over any allow'),
 });
 export type FunctionRules = z.infer<typeof FunctionRulesSchema>;
 
