@@ -37,6 +37,10 @@ export interface AccessRecord {
   /** let through only because no policy could be loaded. */
   readonly failOpen: boolean;
   readonly decidedAt: number;
+  /** the policy that decided it (its events carry this version) */
+  readonly policyVersion: string | undefined;
+  /** policy generation the decision belongs to (a policy swap makes every record decide again) */
+  readonly generation: number;
   /** occurrences since the last report */
   pending: number;
   windowFirst: number;
@@ -87,8 +91,9 @@ export const RULE_DECIDE_ERROR = 'warden:decide-error';
 
 export class AgentCore {
   readonly identity: FunctionIdentity;
-  readonly mode: Mode;
-  readonly policyVersion: string | undefined;
+  private currentMode: Mode;
+  private currentPolicy: CompiledPolicy | undefined;
+  private generation = 0;
   readonly stats: AgentStats = { observed: 0, decisions: 0, blocked: 0, failOpenDecisions: 0, decideErrors: 0, eventsSent: 0, eventsLogged: 0, flushes: 0 };
   private readonly records = new Map<string, AccessRecord>();
   /** records whose verdict changed on re-decision, still holding unreported repeats. */
@@ -104,14 +109,26 @@ export class AgentCore {
     const c = o.config;
     this.identity = { name: c.functionName, account: c.account, region: c.region, roleArn: c.roleArn, tags: c.tags };
     // Without a policy and without WARDEN_MODE we cannot know the bundle's mode: assume block (fail closed).
-    this.mode = c.mode ?? (o.policy ? o.policy.modeFor(c.functionName) : 'block');
-    this.policyVersion = o.policy?.policyVersion;
+    this.currentPolicy = o.policy;
+    this.currentMode = c.mode ?? (o.policy ? o.policy.modeFor(c.functionName) : 'block');
     this.ttl = o.decisionTtlMs ?? 60_000;
     this.maxRecords = o.maxRecords ?? 10_000;
     this.newId = o.newId ?? lazyUlid(o.clock);
   }
 
   get config(): AgentConfig { return this.o.config; }
+  get mode(): Mode { return this.currentMode; }
+  get policyVersion(): string | undefined { return this.currentPolicy?.policyVersion; }
+
+  /**
+   * Swaps the policy (a verified refresh): every access is decided again on its next occurrence;
+   * repeats counted under the old decision are reported with the old verdict and version.
+   */
+  setPolicy(policy: CompiledPolicy): void {
+    this.currentPolicy = policy;
+    this.currentMode = this.o.config.mode ?? policy.modeFor(this.o.config.functionName);
+    this.generation++;
+  }
   get policyError(): Error | undefined { return this.o.policyError; }
 
   /** Sets the account/region from the invoked function ARN (first invocation). */
@@ -134,7 +151,7 @@ export class AgentCore {
   observe(access: Access, key: string = AgentCore.keyOf(access)): AccessRecord {
     const now = this.o.clock();
     let rec = this.records.get(key);
-    if (rec === undefined || now - rec.decidedAt > this.ttl) rec = this.decideNew(key, access, now, rec);
+    if (rec === undefined || rec.generation !== this.generation || now - rec.decidedAt > this.ttl) rec = this.decideNew(key, access, now, rec);
     this.stats.observed++;
     if (rec.pending++ === 0) rec.windowFirst = now;
     rec.lastSeen = now;
@@ -208,7 +225,7 @@ export class AgentCore {
       count: rec.pending,
       firstSeen: new Date(rec.windowFirst).toISOString(),
       lastSeen: new Date(rec.lastSeen).toISOString(),
-      policyVersion: this.policyVersion,
+      policyVersion: rec.policyVersion,
     };
     if (rec.failOpen) ev.failOpen = true;
     rec.pending = 0;
@@ -223,7 +240,7 @@ export class AgentCore {
     let rule: string | null;
     let severity: Severity;
     let failOpen = false;
-    const policy = this.o.policy;
+    const policy = this.currentPolicy;
     if (!policy) {
       verdict = 'deny'; rule = RULE_POLICY_UNAVAILABLE; severity = 'high';
     } else {
@@ -239,11 +256,11 @@ export class AgentCore {
     let blocked = this.mode === 'block' && verdict !== 'allow';
     if (!policy && (this.o.config.failOpen || this.mode !== 'block')) { blocked = false; failOpen = true; }
     const rec: AccessRecord = {
-      key, access, verdict, rule, severity, blocked, failOpen, decidedAt: now,
+      key, access, verdict, rule, severity, blocked, failOpen, decidedAt: now, policyVersion: policy?.policyVersion, generation: this.generation,
       pending: 0, windowFirst: now, lastSeen: now, reported: false, lastReportedAt: 0,
     };
     if (previous) {
-      if (previous.verdict === verdict && previous.blocked === blocked) {
+      if (previous.verdict === verdict && previous.blocked === blocked && previous.policyVersion === rec.policyVersion) {
         rec.pending = previous.pending; rec.windowFirst = previous.windowFirst; rec.lastSeen = previous.lastSeen;
         rec.reported = previous.reported; rec.lastReportedAt = previous.lastReportedAt;
       } else if (previous.pending > 0) {

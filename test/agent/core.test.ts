@@ -194,3 +194,22 @@ describe('contract constants', () => {
     expect([core.ACCESS_EVENT_SOURCE, core.ACCESS_EVENT_DETAIL_TYPE]).toEqual([contract.ACCESS_EVENT_SOURCE, contract.ACCESS_EVENT_DETAIL_TYPE]);
   });
 });
+
+describe('policy refresh (setPolicy)', () => {
+  it('decides again under the new policy and reports earlier repeats with the old version', async () => {
+    const sent: AccessEvent[] = [];
+    const core = new AgentCore({
+      config: configFromEnv(ENV), policy: fakePolicy({ allowHosts: ['api.stripe.com'], mode: 'monitor' }),
+      sink: { send: async (e) => { sent.push(...e); return { sent: e.length, logged: 0 }; } }, clock: () => 0, log: () => undefined,
+    });
+    core.beginInvocation();
+    expect(core.observe(paste).blocked).toBe(false);
+    const next = { ...fakePolicy({ allowHosts: ['api.stripe.com'], mode: 'block' }), policyVersion: 'sha256:fake0002' };
+    core.setPolicy(next);
+    expect(core.mode).toBe('block');
+    expect(core.policyVersion).toBe('sha256:fake0002');
+    expect(core.observe(paste).blocked).toBe(true);
+    await core.endInvocation();
+    expect(sent.map((e) => [e.policyVersion, e.blocked, e.count])).toEqual([['sha256:fake0001', false, 1], ['sha256:fake0002', true, 1]]);
+  });
+});
