@@ -51,6 +51,17 @@ async function verifierFor(opts: Common): Promise<Verifier> {
 
 const iso = (clock: Clock) => new Date(clock.now()).toISOString();
 
+/**
+ * The next sequence of a pointer or control document. When the current one exists but cannot be
+ * read, the sequence restarts from the clock (epoch seconds), above any counter agents accepted,
+ * so replacing a damaged document never looks like a rollback to them.
+ */
+function nextSequence(current: { doc: { sequence: number } | undefined } | undefined, clock: Clock): number {
+  if (!current) return 1;
+  if (current.doc) return current.doc.sequence + 1;
+  return Math.max(1, Math.floor(clock.now() / 1000));
+}
+
 /** Reads the current pointer for its sequence and etag without trusting it (it may be signed by a retired key). */
 async function peek<T>(store: PolicyStore, key: string, kind: 'pointer' | 'control', schema: { safeParse(v: unknown): { success: boolean; data?: T } }): Promise<{ obj: StoredObject; doc: T | undefined } | undefined> {
   const obj = await store.get(key);
@@ -62,7 +73,7 @@ async function peek<T>(store: PolicyStore, key: string, kind: 'pointer' | 'contr
       if (parsed.success) return { obj, doc: parsed.data };
     }
   } catch {
-    // unreadable: replaced by the write below (its sequence restarts from 1)
+    // unreadable: replaced by the write below (see nextSequence)
   }
   return { obj, doc: undefined };
 }
@@ -99,7 +110,7 @@ async function movePointer(opts: Common & { policyVersion: string; sha256: strin
   }
   const pointer: Pointer = {
     kind: 'pointer',
-    sequence: (prev?.sequence ?? 0) + 1,
+    sequence: nextSequence(current, opts.clock),
     policyVersion: opts.policyVersion,
     bundle: keys.bundle,
     signature: keys.signature,
@@ -175,7 +186,7 @@ export async function setKillSwitch(opts: Omit<Common, 'publishedBy'> & { engage
   if (prev && prev.killSwitch.engaged === opts.engaged && prev.killSwitch.reason === opts.reason) {
     return { store: store.url, sequence: prev.sequence, killSwitch, changed: false };
   }
-  const control: Control = { kind: 'control', sequence: (prev?.sequence ?? 0) + 1, updatedAt: iso(opts.clock), updatedBy: opts.updatedBy, killSwitch };
+  const control: Control = { kind: 'control', sequence: nextSequence(current, opts.clock), updatedAt: iso(opts.clock), updatedBy: opts.updatedBy, killSwitch };
   try {
     await store.put(CONTROL_KEY, await encodeSigned('control', control, opts.signer), current ? { ifMatch: current.obj.etag } : { ifAbsent: true });
   } catch (err) {

@@ -197,6 +197,18 @@ describe('a bad new version never replaces the last good one', () => {
     expect(ctx.source.version).toBe(v2.policyVersion);
   });
 
+  it('a damaged pointer is replaced by the next publish with a sequence agents accept', async () => {
+    const ctx = await withV1Loaded();
+    await ctx.publish(v2.text);
+    await ctx.source.refresh();
+    writeFileSync(join(ctx.dir, POINTER_KEY), '{"format":"warden.signed/v1","ki');
+    expect((await ctx.source.refresh()).problems).toEqual([expect.objectContaining({ reason: 'corrupt' })]);
+    const r = await ctx.publish(v1.text);
+    expect(r.sequence).toBe(Math.floor(ctx.clock.now() / 1000));
+    expect(await ctx.source.refresh()).toMatchObject({ changed: true, policyVersion: v1.policyVersion, problems: [] });
+    await expect(ctx.publish(v2.text)).resolves.toMatchObject({ sequence: r.sequence + 1 });
+  });
+
   it('an explicit rollback publishes a new pointer to the older version, which agents accept', async () => {
     const ctx = await withV1Loaded();
     await ctx.publish(v2.text);
