@@ -19,7 +19,7 @@ const summary: SummaryLine = {
   decisions: { total: 1, allow: 0, deny: 1, unlisted: 0, byRule: { 'paste-pastebin': 1 } }, workflows: [], actions: 1, actionsByType: { 'iam:putRolePolicy': 1 }, slackMessages: 1, audit: { table: 'AuditTable', total: 3, byType: { decision: 2, 'quarantine.action': 1 } },
   emitted: 1, decided: 1, deadLettered: 0, unaccounted: 0, restoredExactly: true, restored: 0,
   quarantinedRoles: [{ function: 'orders-api', role: 'orders-api', before: { inlinePolicies: ['orders-data'], managedPolicies: ['arn:aws:iam::aws:policy/X'], concurrency: 50 }, quarantined: { inlinePolicies: ['warden-quarantine'], managedPolicies: [], concurrency: 0 }, after: { inlinePolicies: ['orders-data'], managedPolicies: ['arn:aws:iam::aws:policy/X'], concurrency: 50 }, restoredExactly: true }],
-  problems: [], ok: true, simulatedDuration: '45m', wallMs: 4200,
+  problems: [], ok: true, simulatedDuration: '45m', wallMs: 4200, timings: { synthMs: 900, setupMs: 2100, runMs: 2000 },
 };
 
 describe('TimelinePrinter', () => {
@@ -38,7 +38,7 @@ describe('TimelinePrinter', () => {
     expect(text).toContain('iam:putRolePolicy RoleName=orders-api [simulated]');
     expect(text).toContain('quarantined  inline warden-quarantine · managed — · concurrency 0');
     expect(text).toContain('✓ equals its snapshot');
-    expect(text).toContain('OK — simulated 45m in 4.2 s');
+    expect(text).toContain('OK — simulated 45m in 4.2 s (set-up 2.1 s incl. synth 0.9 s, timeline 2.0 s)');
     expect(text).toContain('  iam:putRolePolicy\n');
     expect(text).toContain('audit trail       3 entries in AuditTable (dynalite): decision ×2, quarantine.action ×1');
   });

@@ -14,7 +14,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--json', 'one JSON object per line (access, decision, workflow.*, action, slack.message, summary)')
     .option('--interactive', 'ask in the terminal who clicks what on approval requests')
     .option('--no-color', 'plain output even on a terminal')
-    .action(async (opts: { scenario?: string; rules?: string; json?: boolean; interactive?: boolean; color?: boolean }) => {
+    .option('--no-cache', 'synthesize the stack even when the cached template matches the current sources and rules')
+    .action(async (opts: { scenario?: string; rules?: string; json?: boolean; interactive?: boolean; color?: boolean; cache?: boolean }) => {
       // the SDK's notice about its future Node support would interleave with the timeline; it says nothing about the run
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const { runSimulation } = await import('../../local/simulate/simulate');
@@ -43,6 +44,7 @@ export function registerSimulateCommand(program: Command): void {
           out: process.stdout,
           err: process.stderr,
           color: opts.color === false ? false : undefined,
+          noCache: opts.cache === false,
         });
         process.exitCode = summary.ok ? 0 : 1;
       } catch (err) {

@@ -29,6 +29,8 @@ export interface RunHeader {
   policyVersion: string;
   functions: string[];
   stateMachines: string[];
+  /** where the template came from */
+  template?: string;
 }
 
 export interface Progress {
@@ -71,6 +73,7 @@ export class TimelinePrinter {
     this.write(yellow(`SIMULATED account ${h.account} (${h.region}): no real AWS, Slack or network is touched.`));
     this.write(dim(`rules ${h.rulesDir} (${h.policyVersion}) · functions ${h.functions.join(', ')}`));
     if (h.stateMachines.length) this.write(dim(`state machines from the synthesized template: ${h.stateMachines.join(', ')}`));
+    if (h.template) this.write(dim(`template: ${h.template}`));
     this.write('');
   }
 
@@ -140,7 +143,8 @@ export class TimelinePrinter {
       rows.push(red(bold(`problems (${s.problems.length})`)));
       for (const p of s.problems) rows.push(red(`  - ${p}`));
     }
-    rows.push('', `${s.ok ? green(bold('OK')) : red(bold('FAILED'))} — simulated ${s.simulatedDuration} in ${(s.wallMs / 1000).toFixed(1)} s`);
+    const t = s.timings;
+    rows.push('', `${s.ok ? green(bold('OK')) : red(bold('FAILED'))} — simulated ${s.simulatedDuration} in ${(s.wallMs / 1000).toFixed(1)} s${t && t.setupMs ? dim(` (set-up ${(t.setupMs / 1000).toFixed(1)} s incl. synth ${(t.synthMs / 1000).toFixed(1)} s, timeline ${(t.runMs / 1000).toFixed(1)} s)`) : ''}`);
     for (const r of rows) this.write(r);
   }
 

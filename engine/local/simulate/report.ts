@@ -58,6 +58,7 @@ export interface SummaryInputs {
   deadLettered: number;
   roles: RoleDiff[];
   audit?: SummaryLine['audit'];
+  timings?: SummaryLine['timings'];
   /** problems found while running (errors, unexpected call results, …) */
   problems: string[];
   simStartMs: number;
@@ -122,5 +123,6 @@ export function buildSummary(i: SummaryInputs): SummaryLine {
     ok: problems.length === 0,
     simulatedDuration: formatDuration(i.simEndMs - i.simStartMs),
     wallMs: Math.round(i.wallMs),
+    timings: i.timings ?? { synthMs: 0, setupMs: 0, runMs: 0 },
   };
 }

@@ -16,7 +16,7 @@ import { TimelinePrinter, type OutStream } from './printer';
 import { buildSummary } from './report';
 import { loadScenarioFile, parseScenario, type Scenario, type ScenarioStep, type WorkflowName } from './scenario';
 import { SimulatedSlack } from './slack-recorder';
-import { packageRoot, synthesizeTemplate } from './synth';
+import { packageRoot, templateFor } from './synth';
 import type { AccessLine, DecisionLine, RoleDiff, SummaryLine, TimelineLine } from './timeline';
 import { WorkTracker } from './work';
 import { outcomeOf, subjectOf, workflowOf } from './workflow-names';
@@ -43,6 +43,8 @@ export interface SimulateOptions {
   err: OutStream;
   color?: boolean;
   progress?: boolean;
+  /** synthesize even when a cached template matches the current sources and rules */
+  noCache?: boolean;
   /** answers a prompt in --interactive mode */
   ask?: (question: string) => Promise<string>;
   /** real (wall) clock, for the run time only */
@@ -107,6 +109,9 @@ class Simulation {
   ready = false;
   private agentEventsOnBus = 0;
   private audit: SummaryLine['audit'] = null;
+  /** real time spent: synthesizing (part of set-up), setting up, running the timeline */
+  private readonly timings = { synthMs: 0, setupMs: 0, runMs: 0 };
+  private templateCached = false;
   private stepIndex = 0;
   private tmp = '';
 
@@ -155,7 +160,11 @@ class Simulation {
     this.cleanups.push(() => rmSync(this.tmp, { recursive: true, force: true }));
 
     this.printer.status(`synthesizing the Warden stack with the rules in ${this.rulesDir}`);
-    const { template } = await synthesizeTemplate(this.rulesDir);
+    const setupStart = this.wallNow();
+    const root = packageRoot();
+    const { template, ms: synthMs, cached } = await templateFor(this.rulesDir, { root, cacheDir: this.o.noCache ? undefined : join(root, '.warden', 'simulate'), nowMs: this.wallNow });
+    this.timings.synthMs = Math.round(synthMs);
+    this.templateCached = cached;
     this.printer.status('starting dynalite, the PutEvents endpoint, the stand-in hosts, the agents and the engine');
     const [{ SimClock }, { SimulatedAccount }, { TaskTokenRegistry }] = await Promise.all([
       import('../../../workflows/local/sim-clock'),
@@ -205,6 +214,7 @@ class Simulation {
 
     for (const fn of Object.keys(s.functions)) this.invokers.set(fn, await this.env.functionInvoker(fn, builtInHandler({ standIns: this.env.standIns, region: s.account.region })));
 
+    this.timings.setupMs = Math.round(this.wallNow() - setupStart);
     this.printer.header({
       scenario: s.name,
       description: s.description,
@@ -214,6 +224,7 @@ class Simulation {
       policyVersion: this.env.policyVersion,
       functions: Object.keys(s.functions),
       stateMachines: this.runner.stateMachineNames().map((m) => workflowOf(m) ?? m.logicalId),
+      template: this.templateCached ? 'synthesized earlier from these very sources and rules (cached; --no-cache to synthesize again)' : 'synthesized now from the current sources',
     });
   }
 
@@ -362,6 +373,15 @@ class Simulation {
   // ---- the timeline ------------------------------------------------------------------------------
 
   async run(): Promise<void> {
+    const runStart = this.wallNow();
+    try {
+      await this.runTimeline();
+    } finally {
+      this.timings.runMs = Math.round(this.wallNow() - runStart);
+    }
+  }
+
+  private async runTimeline(): Promise<void> {
     const steps = this.scenario.timeline;
     for (this.stepIndex = 0; this.stepIndex < steps.length; this.stepIndex++) {
       const step = steps[this.stepIndex]!;
@@ -562,6 +582,7 @@ class Simulation {
       deadLettered: this.bus?.deadLetters.filter((d) => d.event.source === 'warden.agent').length ?? 0,
       roles,
       audit: this.audit,
+      timings: this.timings,
       problems,
       simStartMs: this.startMs,
       simEndMs: this.clock?.nowMs() ?? this.startMs,

@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { SimulationSetupError } from './errors';
 
 /**
@@ -12,6 +13,62 @@ export interface SynthResult {
   template: { Resources?: Record<string, unknown>; Outputs?: Record<string, unknown> };
   stackName: string;
   ms: number;
+  /** true when the template came from the cache (same sources, same rules) */
+  cached: boolean;
+}
+
+/** What the template depends on, under the package root (as the test suite's synth cache): sources, rules, lock file. */
+const INPUTS = ['infra', 'engine', 'workflows', 'package-lock.json', 'cdk.json'];
+/** bumped when the way the simulation synthesizes changes */
+const CACHE_FORMAT = 'simulate-synth/1';
+
+/** Content hash of everything the synthesized template depends on: the sources and the rules directory. */
+export function synthInputsHash(root: string, rulesDir: string): string {
+  const h = createHash('sha256').update(CACHE_FORMAT).update('\0');
+  const walk = (p: string, base: string) => {
+    if (!existsSync(p)) return;
+    if (statSync(p).isDirectory()) {
+      for (const name of readdirSync(p).sort()) if (name !== 'node_modules' && !name.startsWith('.')) walk(join(p, name), base);
+    } else {
+      h.update(relative(base, p)).update('\0').update(readFileSync(p)).update('\0');
+    }
+  };
+  for (const i of INPUTS) walk(join(root, i), root);
+  h.update('rules\0');
+  walk(rulesDir, rulesDir);
+  return h.digest('hex');
+}
+
+/**
+ * The template for these rules: from the cache when the sources and rules are byte-for-byte those
+ * it was synthesized from (the hash covers both), else synthesized now and cached. `cacheDir`
+ * undefined (or not writable) means always synthesize.
+ */
+export async function templateFor(rulesDir: string, opts: { root: string; cacheDir?: string; nowMs?: () => number }): Promise<SynthResult> {
+  const nowMs = opts.nowMs ?? (() => performance.now());
+  if (!opts.cacheDir) return synthesizeTemplate(rulesDir, nowMs);
+  const started = nowMs();
+  const hash = synthInputsHash(opts.root, rulesDir);
+  const file = join(opts.cacheDir, `template-${hash.slice(0, 32)}.json`);
+  if (existsSync(file)) {
+    try {
+      const cached = JSON.parse(readFileSync(file, 'utf8')) as { stackName: string; template: SynthResult['template'] };
+      return { template: cached.template, stackName: cached.stackName, ms: nowMs() - started, cached: true };
+    } catch {
+      /* unreadable: synthesize again */
+    }
+  }
+  const result = await synthesizeTemplate(rulesDir, nowMs);
+  try {
+    mkdirSync(opts.cacheDir, { recursive: true });
+    for (const old of readdirSync(opts.cacheDir)) if (old.startsWith('template-')) rmSync(join(opts.cacheDir, old), { force: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ stackName: result.stackName, template: result.template }));
+    renameSync(tmp, file);
+  } catch {
+    /* a read-only installation: no cache, nothing lost */
+  }
+  return result;
 }
 
 export async function synthesizeTemplate(rulesDir: string, nowMs: () => number = () => performance.now()): Promise<SynthResult> {
@@ -28,7 +85,7 @@ export async function synthesizeTemplate(rulesDir: string, nowMs: () => number =
     const { stack } = buildWardenApp(app, { WARDEN_RULES_DIR: rulesDir, WARDEN_NAG: '0', WARDEN_STACK_NAME: 'WardenSimulated' });
     const assembly = app.synth({ validateOnSynthesis: false });
     const artifact = assembly.getStackArtifact(stack.artifactId);
-    return { template: artifact.template as SynthResult['template'], stackName: stack.stackName, ms: nowMs() - started };
+    return { template: artifact.template as SynthResult['template'], stackName: stack.stackName, ms: nowMs() - started, cached: false };
   } catch (err) {
     const message = (err as Error).message;
     // constructs that resolve their Lambda entry files from __dirname cannot be synthesized from a bundle

@@ -134,6 +134,8 @@ export interface SummaryLine {
   ok: boolean;
   simulatedDuration: string;
   wallMs: number;
+  /** real time spent synthesizing (within set-up), setting up and running the timeline */
+  timings: { synthMs: number; setupMs: number; runMs: number };
 }
 
 /** before/after of one quarantined role, for the report */
