@@ -51,6 +51,9 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
   return {
     'simulate.default_s': +median.toFixed(2),
     'simulate.in_process_s': +(((last!.summary!.wallMs as number) ?? 0) / 1000).toFixed(2),
+    'simulate.setup_s': +(((last!.summary!.timings as { setupMs: number }).setupMs ?? 0) / 1000).toFixed(2),
+    'simulate.synth_s': +(((last!.summary!.timings as { synthMs: number }).synthMs ?? 0) / 1000).toFixed(2),
+    'simulate.timeline_s': +(((last!.summary!.timings as { runMs: number }).runMs ?? 0) / 1000).toFixed(2),
     'simulate.events': last!.summary!.emitted as number,
     'simulate.unaccounted': last!.summary!.unaccounted as number,
     'simulate.restored_exactly': last!.summary!.restoredExactly as boolean,
