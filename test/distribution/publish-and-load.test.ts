@@ -221,6 +221,23 @@ describe('a bad new version never replaces the last good one', () => {
   });
 });
 
+describe('key rotation', () => {
+  it('agents trusting the old and the new key follow a publish signed with the new one; then the old key can be retired', async () => {
+    const ctx = setup();
+    const next = generateSigningKeyPair('ecdsa-p256');
+    const nextSigner = createLocalSigner(next.privateKeyPem);
+    await ctx.publish(v1.text);
+    const both = createPolicySource({ store: ctx.store, publicKey: keys.publicKeyPem + next.publicKeyPem, loadBundle: loadTestBundle, refreshMs: 0 });
+    const oldOnly = createPolicySource({ store: ctx.store, publicKey: keys.publicKeyPem, loadBundle: loadTestBundle, refreshMs: 0 });
+    await both.start();
+    await oldOnly.start();
+    await publishBundle({ store: ctx.store, signer: nextSigner, clock: ctx.clock, publishedBy: 'ci', bundle: v2.text, loadBundle: loadTestBundle, trustedPublicKeys: keys.publicKeyPem + next.publicKeyPem });
+    expect(await both.refresh()).toMatchObject({ changed: true, policyVersion: v2.policyVersion });
+    expect((await oldOnly.refresh()).problems).toEqual([expect.objectContaining({ reason: 'bad-signature' })]);
+    expect(oldOnly.version).toBe(v1.policyVersion);
+  });
+});
+
 describe('store unavailable', () => {
   it('a missing store keeps the last good bundle and reports it; recovers when the store returns', async () => {
     const ctx = setup();
