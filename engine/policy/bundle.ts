@@ -3,9 +3,6 @@ import { BundleError } from './errors';
 import { hashPolicy, hashText, normalizeRepo, WardenPolicy } from './compile';
 import type { RulesRepo } from './loader';
 import type { NormalizedEntry, NormalizedPolicy } from './normalize';
-import { ResponsesConfigSchema } from './schema';
-import { MODES } from '../events/access-event';
-import { SEVERITIES } from '../events/decision-event';
 
 export const BUNDLE_FORMAT = 'warden.bundle/1';
 
@@ -40,8 +37,9 @@ export function toBundle(source: WardenPolicy | RulesRepo): PolicyBundle {
 // ---- structural validation (hand-written: a 10k-entry bundle must load in a few ms) ----
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const SEV = new Set<string>(SEVERITIES);
-const MODE = new Set<string>(MODES);
+// literal copies of the contract enums: this module must not load zod (agent cold start)
+const SEV = new Set<string>(['info', 'low', 'medium', 'high', 'critical']);
+const MODE = new Set<string>(['monitor', 'block', 'learn']);
 const KINDS = new Set(['aws', 'host', 'cidr']);
 // full parsing happens when a group is indexed (a bad range there decides deny); this catches garbage early
 const CIDR_SHAPE = /^[0-9a-f:.]{2,45}\/\d{1,3}$/;
@@ -102,10 +100,9 @@ function checkPolicy(p: unknown): NormalizedPolicy {
     if (!isObj(x) || typeof x.functionName !== 'string' || x.functionName.length === 0) fail(`policy.exceptions[${i}]`, 'needs a functionName');
     checkEntry(x.entry, `policy.exceptions[${i}].entry`, false);
   });
-  if (p.responses !== null) {
-    const r = ResponsesConfigSchema.safeParse(p.responses);
-    if (!r.success) fail('policy.responses', r.error.issues[0]?.message ?? 'invalid');
-  }
+  // the response rules are validated in full (zod) by createResponseSelector, which the engine
+  // calls at load; agents never use them. Here: only their shape.
+  if (p.responses !== null && !(isObj(p.responses) && Array.isArray(p.responses.rules))) fail('policy.responses', 'must be null or { rules: [...] }');
   return p as unknown as NormalizedPolicy;
 }
 

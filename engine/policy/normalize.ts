@@ -1,7 +1,8 @@
 import type { Mode } from '../events/access-event';
 import type { Severity } from '../events/decision-event';
 import type { ResponsesConfig } from './schema';
-import { expiryEpoch, parseAwsPattern, parseHostPattern, type AllowEntry, type DenyEntry, type Entry } from './schema';
+import type { AllowEntry, DenyEntry, Entry } from './schema';
+import { expiryEpoch, parseAwsPattern, parseHostPattern } from './patterns';
 import { formatCidr, parseCidr } from './ip';
 import { PolicyError } from './errors';
 

@@ -1,0 +1,82 @@
+import { domainToASCII } from 'node:url';
+import { parseCidr } from './ip';
+
+/**
+ * Parsing of rule-entry patterns, without zod: the schemas (schema.ts) use these to validate, and
+ * the compiler and the bundle reader use them at run time — an agent loading a bundle never
+ * loads zod.
+ */
+const SERVICE_RE = /^(\*|[a-z0-9][a-z0-9-]{0,63})$/i;
+const ACTION_RE = /^[A-Za-z0-9*?]{1,128}$/;
+const LABEL_RE = /^(?!-)[a-z0-9_-]{1,63}$/;
+
+/** epoch ms at which an entry expiring on `date` stops applying (the start of the next day, UTC). */
+export function expiryEpoch(date: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return Date.UTC(y, m - 1, d) + 86_400_000;
+}
+
+export interface ParsedHost { name: string; wildcard: boolean; port?: number; ip?: boolean }
+
+/** Parses a host entry: `api.example.com`, `*.example.com`, optional `:port`, or an IP literal. */
+export function parseHostPattern(raw: string): { host: ParsedHost } | { error: string } {
+  let s = raw.trim();
+  let port: number | undefined;
+  if (s.startsWith('[')) {
+    const end = s.indexOf(']');
+    if (end < 0) return { error: 'an IPv6 literal in brackets needs its closing "]"' };
+    const rest = s.slice(end + 1);
+    if (rest !== '' && !/^:\d{1,5}$/.test(rest)) return { error: `unexpected "${rest}" after the IPv6 literal` };
+    if (rest) port = Number(rest.slice(1));
+    s = s.slice(1, end);
+    if ('error' in parseCidr(s)) return { error: `"${s}" is not an IPv6 address` };
+  } else {
+    const colons = s.split(':').length - 1;
+    if (colons === 1) {
+      const [h, p] = s.split(':') as [string, string];
+      if (!/^\d{1,5}$/.test(p)) return { error: `port "${p}" must be a number 0..65535` };
+      port = Number(p);
+      s = h;
+    } else if (colons > 1) {
+      if ('error' in parseCidr(s)) return { error: `"${s}" is not an IPv6 address (put a port after [address]:port)` };
+      return { host: { name: s.toLowerCase(), wildcard: false, ip: true } };
+    }
+  }
+  if (port !== undefined && port > 65535) return { error: `port ${port} must be 0..65535` };
+  if (s.endsWith('.')) s = s.slice(0, -1);
+  s = s.toLowerCase();
+  // only digits and dots (or a colon) can be an IP literal; skip the parse for ordinary names
+  if (s.includes(':') || (/^[0-9.]+$/.test(s) && !('error' in parseCidr(s)))) {
+    if ('error' in parseCidr(s)) return { error: `"${s}" is not an IP address` };
+    return { host: { name: s, wildcard: false, ip: true, ...(port !== undefined ? { port } : {}) } };
+  }
+  let wildcard = false;
+  if (s.startsWith('*.')) {
+    wildcard = true;
+    s = s.slice(2);
+  }
+  if (s.includes('*')) return { error: 'only a leading "*." wildcard is supported (like "*.example.com")' };
+  if (/[^\x20-\x7e]/.test(s)) {
+    const ascii = domainToASCII(s);
+    if (!ascii) return { error: `"${s}" is not a valid host name` };
+    s = ascii;
+  }
+  if (s.length === 0 || s.length > 253) return { error: 'a host name is 1–253 characters' };
+  for (const label of s.split('.')) {
+    if (!LABEL_RE.test(label)) return { error: `"${label}" is not a valid DNS label in "${raw}"` };
+  }
+  if (wildcard && !s.includes('.')) return { error: `"*.${s}" would match a whole top-level domain; name a registered domain` };
+  return { host: { name: s, wildcard, ...(port !== undefined ? { port } : {}) } };
+}
+
+/** `service:Action` glob (`dynamodb:*`, `s3:Get*`, `*`). */
+export function parseAwsPattern(raw: string): { service: string; action: string } | { error: string } {
+  if (raw === '*') return { service: '*', action: '*' };
+  const i = raw.indexOf(':');
+  if (i < 0) return { error: 'use "service:Action", like "dynamodb:GetItem" or "s3:*"' };
+  const service = raw.slice(0, i), action = raw.slice(i + 1);
+  if (!SERVICE_RE.test(service)) return { error: `"${service}" is not an AWS service prefix (like dynamodb, s3, sqs)` };
+  if (!ACTION_RE.test(action)) return { error: `"${action}" is not an action (letters and digits, with * and ? wildcards)` };
+  return { service: service.toLowerCase(), action: action.toLowerCase() };
+}
+
