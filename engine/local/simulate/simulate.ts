@@ -162,7 +162,7 @@ class Simulation {
     this.printer.status(`synthesizing the Warden stack with the rules in ${this.rulesDir}`);
     const setupStart = this.wallNow();
     const root = packageRoot();
-    const { template, ms: synthMs, cached } = await templateFor(this.rulesDir, { root, cacheDir: this.o.noCache ? undefined : join(root, '.warden', 'simulate'), nowMs: this.wallNow });
+    const { template, ms: synthMs, cached } = await templateFor(this.rulesDir, { root, cacheDir: join(root, '.warden', 'simulate'), reuse: !this.o.noCache, nowMs: this.wallNow });
     this.timings.synthMs = Math.round(synthMs);
     this.templateCached = cached;
     this.printer.status('starting dynalite, the PutEvents endpoint, the stand-in hosts, the agents and the engine');

@@ -42,15 +42,15 @@ export function synthInputsHash(root: string, rulesDir: string): string {
 /**
  * The template for these rules: from the cache when the sources and rules are byte-for-byte those
  * it was synthesized from (the hash covers both), else synthesized now and cached. `cacheDir`
- * undefined (or not writable) means always synthesize.
+ * undefined (or not writable) means always synthesize; `reuse: false` synthesizes and refreshes it.
  */
-export async function templateFor(rulesDir: string, opts: { root: string; cacheDir?: string; nowMs?: () => number }): Promise<SynthResult> {
+export async function templateFor(rulesDir: string, opts: { root: string; cacheDir?: string; nowMs?: () => number; /** false: synthesize anyway (and refresh the cache) */ reuse?: boolean }): Promise<SynthResult> {
   const nowMs = opts.nowMs ?? (() => performance.now());
   if (!opts.cacheDir) return synthesizeTemplate(rulesDir, nowMs);
   const started = nowMs();
   const hash = synthInputsHash(opts.root, rulesDir);
   const file = join(opts.cacheDir, `template-${hash.slice(0, 32)}.json`);
-  if (existsSync(file)) {
+  if (opts.reuse !== false && existsSync(file)) {
     try {
       const cached = JSON.parse(readFileSync(file, 'utf8')) as { stackName: string; template: SynthResult['template'] };
       return { template: cached.template, stackName: cached.stackName, ms: nowMs() - started, cached: true };
