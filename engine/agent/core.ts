@@ -84,6 +84,8 @@ export interface AgentCoreOptions {
   decisionTtlMs?: number;
   /** bound on distinct accesses kept between reports. */
   maxRecords?: number;
+  /** the IP actually connected to for a host/port, when a socket saw it (fills the event's `address`). */
+  addressOf?: (host: string | undefined, port: number | undefined) => string | undefined;
 }
 
 export const RULE_POLICY_UNAVAILABLE = 'warden:policy-unavailable';
@@ -218,7 +220,7 @@ export class AgentCore {
       id: this.newId(),
       time: new Date(now).toISOString(),
       function: { ...this.identity, tags: { ...this.identity.tags } },
-      access: rec.access,
+      access: this.withAddress(rec.access),
       mode: this.mode,
       agentVerdict: rec.verdict,
       blocked: rec.blocked,
@@ -232,6 +234,12 @@ export class AgentCore {
     rec.reported = true;
     rec.lastReportedAt = now;
     return ev;
+  }
+
+  private withAddress(a: Access): Access {
+    if (a.address !== undefined || !this.o.addressOf) return a;
+    const address = this.o.addressOf(a.host, a.port);
+    return address ? { ...a, address } : a;
   }
 
   private decideNew(key: string, access: Access, now: number, previous: AccessRecord | undefined): AccessRecord {

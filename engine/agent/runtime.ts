@@ -8,7 +8,7 @@ import { installFetchCapture } from './capture/fetch';
 import { installHttpCapture } from './capture/http';
 import { installNetCapture } from './capture/net';
 import { installSdkCapture } from './capture/sdk';
-import { state } from './capture/state';
+import { connectedAddress, state } from './capture/state';
 import { configFromEnv, type AgentConfig } from './config';
 import { AgentCore, type DeliveryReport, type EventSink } from './core';
 import { defaultEventBridgeClient, PutEventsSink } from './emitter';
@@ -74,6 +74,7 @@ export function install(opts: InstallOptions = {}): AgentCore {
     // a flush scheduled by an agent that was uninstalled meanwhile does nothing
     schedule: (fn) => { setImmediate(() => { if (state().agent === agent) fn(); }).unref(); },
     decisionTtlMs: opts.decisionTtlMs,
+    addressOf: connectedAddress,
   });
   if (error) {
     log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: error.message, mode: agent.mode,
@@ -94,6 +95,7 @@ export function uninstall(): void {
   s.agent = undefined;
   s.covered.clear();
   s.exempt.clear();
+  s.addresses?.clear();
 }
 
 /** Flushes what is due now (`final`: every pending repeat too). Resolves with what was delivered. */

@@ -93,6 +93,14 @@ describe('http / https', () => {
     expect(evs.find((e) => e.blocked)!.count).toBe(2);
   });
 
+  it('reports the address actually connected to for a host name', async () => {
+    start('block', { allowHosts: ['localhost'] }).beginInvocation(); // reported at the end, once connected
+    await get(http, `http://localhost:${web.port}/x`, { agent: new http.Agent({ keepAlive: false }) });
+    await new Promise<void>((resolve, reject) => { const s = net.connect(tcp.port, 'localhost', () => { s.destroy(); resolve(); }); s.on('error', reject); });
+    const evs = await delivered();
+    expect(evs.map((e) => [e.access.kind, e.access.host, e.access.address]).sort()).toEqual([['http', 'localhost', '127.0.0.1'], ['tcp', 'localhost', '127.0.0.1']]);
+  });
+
   it('monitor mode never changes what the caller sees, but reports the violation', async () => {
     start('monitor', { allowHosts: ['example.org'] });
     expect(await get(http, `http://127.0.0.1:${web.port}/x`)).toMatchObject({ status: 200 });

@@ -5,7 +5,7 @@
  * AccessDeniedByPolicy on the next tick, where a connection error would appear.
  */
 import net from 'node:net';
-import { EndpointAccesses, endpointKey, normalizeHost, state } from './state';
+import { EndpointAccesses, endpointKey, isIpLiteral, normalizeHost, state, type CaptureState } from './state';
 
 const accesses = new EndpointAccesses('tcp');
 
@@ -28,6 +28,12 @@ function targetOf(args: unknown[]): { host: string; port: number } | undefined {
   return undefined; // a string path: IPC
 }
 
+function rememberAddress(s: CaptureState, key: string, address: string): void {
+  const m = s.addresses!;
+  if (m.size >= 10_000 && !m.has(key)) m.clear();
+  m.set(key, address);
+}
+
 // One wrapper per original connect, reused across install/uninstall: a stable function stays optimized.
 const wrappers = new WeakMap<Connect, Connect>();
 
@@ -47,7 +53,10 @@ function makeConnect(original: Connect): Connect {
     const t = targetOf(args);
     if (!t) return original.apply(this, args);
     const key = endpointKey(t.host, t.port);
-    if (s.covered.has(key) || s.exempt.has(key)) return original.apply(this, args);
+    if (s.exempt.has(key)) return original.apply(this, args);
+    // the address actually connected to, for the event (once per connection, not per call)
+    if (!isIpLiteral(t.host)) this.once('connect', () => { const a = this.remoteAddress; if (a) rememberAddress(s, key, a); });
+    if (s.covered.has(key)) return original.apply(this, args);
     const e = accesses.get(key, t.host, t.port);
     const rec = agent.observe(e.access, e.key);
     if (rec.blocked) {

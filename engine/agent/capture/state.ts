@@ -19,6 +19,8 @@ export interface CaptureState {
   exempt: Set<string>;
   /** uninstall functions of the installed hooks, by hook name. */
   hooks: Map<string, () => void>;
+  /** `host:port` → the IP address last actually connected to (filled by the socket hook). */
+  addresses?: Map<string, string>;
 }
 
 const SLOT = Symbol.for('warden.agent.state');
@@ -30,6 +32,7 @@ export function state(): CaptureState {
     s = { agent: undefined, covered: new Set(), exempt: new Set(), hooks: new Map() };
     g[SLOT] = s;
   }
+  s.addresses ??= new Map();
   return s;
 }
 
@@ -66,4 +69,10 @@ export class EndpointAccesses {
     }
     return e;
   }
+}
+
+/** The address last connected to for an endpoint (the event's `address`), if a socket saw it. */
+export function connectedAddress(host: string | undefined, port: number | undefined): string | undefined {
+  if (host === undefined || port === undefined) return undefined;
+  return state().addresses?.get(endpointKey(host, port));
 }
