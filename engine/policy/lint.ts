@@ -118,13 +118,21 @@ export function denyCovers(d: NormalizedEntry, a: NormalizedEntry): boolean {
   return awsCovers(d, a);
 }
 
-/** An allow entry that a (non-expiring) deny of the same scope or of global.yaml fully covers can never apply. */
+/** Does deny item `d` apply to every function allow item `a` applies to? */
+function scopeCovers(d: Item, a: Item): boolean {
+  if (d.scope === 'global' || d.file === a.file) return true;
+  if (a.scope === 'global') return false;
+  const dScope = d.scope;
+  return a.scope.every((f) => (hasWildcard(f) ? dScope.includes(f) || dScope.includes('*') : dScope.some((g) => globMatch(g, f))));
+}
+
+/** An allow entry that a (non-expiring) deny covering all its functions fully matches can never apply. */
 export function checkShadowed(items: Item[], now: number): LintFinding[] {
   const out: LintFinding[] = [];
   const denies = items.filter((i) => i.list === 'deny' && i.n.expiresAt === undefined);
   for (const a of items) {
     if (a.list !== 'allow' || (a.n.expiresAt !== undefined && now >= a.n.expiresAt)) continue;
-    const d = denies.find((x) => (x.scope === 'global' || x.file === a.file) && denyCovers(x.n, a.n));
+    const d = denies.find((x) => scopeCovers(x, a) && denyCovers(x.n, a.n));
     if (d) out.push({ file: a.file, line: a.line, level: 'error', code: 'shadowed', message: `allow entry "${a.n.id}" can never apply: deny "${d.n.id}" at ${where(d)} matches everything it allows (deny always wins); remove one of them` });
   }
   return out;

@@ -112,3 +112,16 @@ describe('warden rules bundle / schema', () => {
     expect(JSON.parse(io.stdout.join('\n')).properties.allow.items.additionalProperties).toBe(false);
   });
 });
+
+describe('warden rules lint: shadowing across files', () => {
+  it('a deny in another file that names all the allow\'s functions shadows it; a narrower one does not', async () => {
+    const dir = rulesDir({
+      'functions/a.yaml': 'functions: [pay-1, pay-2]\nallow:\n  - { id: s3-all, aws: "s3:*" }\n  - { id: sqs, aws: "sqs:SendMessage" }\n',
+      'functions/b.yaml': 'functions: ["pay-*"]\ndeny:\n  - { id: no-s3, aws: "s3:*" }\n',
+      'functions/c.yaml': 'functions: [pay-1]\ndeny:\n  - { id: no-sqs, aws: "sqs:*" }\n',
+    });
+    const io = collector();
+    expect(await runLint(dir, io)).toBe(1);
+    expect(io.stdout).toEqual([expect.stringMatching(/a\.yaml:3: error: allow entry "s3-all" can never apply: deny "no-s3"/)]);
+  });
+});
