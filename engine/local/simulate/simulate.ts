@@ -498,9 +498,9 @@ class Simulation {
       const result = (await this.work.track(invoker(event))) as { calls?: CallOutcome[] } | undefined;
       const calls = handler ? [] : (result?.calls ?? []);
       outcomes.push(calls);
-      if (handler && i === repeat - 1) this.note(`${fn} returned ${clip(JSON.stringify(result) ?? 'undefined', 200)}`);
-      // what the function's code saw, before EventBridge delivers what its agent reported
-      if (i === repeat - 1) {
+      if (handler && i === 0) this.note(`${fn} returned ${clip(JSON.stringify(result) ?? 'undefined', 200)}`);
+      // what the function's code saw (first invocation), before EventBridge delivers what its agent reported
+      if (i === 0) {
         for (const c of calls) {
           const said = c.outcome === 'ok' ? `ok (HTTP ${c.status})` : c.outcome === 'blocked' ? 'BLOCKED by the agent' : `failed: ${c.error}`;
           this.note(`${fn}: ${c.call} → ${said}`);
