@@ -90,10 +90,22 @@ describe('buildSummary', () => {
 describe('checkExpectations', () => {
   it('says what was expected and what was seen', () => {
     expect(checkExpectations(scenario, [decision({ rule: 'other' })])).toEqual([
-      'expected a deny decision by rule paste-pastebin for orders-api, got 0 (seen: deny/other)',
+      'expected a deny decision by rule paste-pastebin for orders-api, got 0 (seen: deny/other→quarantine)',
       'expected the quarantine workflow for orders-api to end SUCCEEDED, got no run',
     ]);
   });
+  it('checks the response when the expectation names one', () => {
+    const withResponse = parseScenario(`
+name: t
+functions: { orders-api: {} }
+timeline: [{ at: 0, note: hi }]
+expect:
+  decisions: [{ function: orders-api, verdict: deny, response: escalate }]
+`);
+    expect(checkExpectations(withResponse, [decision({})])).toEqual(['expected a deny decision with response escalate for orders-api, got 0 (seen: deny/paste-pastebin→quarantine)']);
+    expect(checkExpectations(withResponse, [decision({ response: 'escalate' })])).toEqual([]);
+  });
+
   it('passes when met', () => {
     expect(checkExpectations(scenario, [decision({}), ...quarantineRun])).toEqual([]);
   });

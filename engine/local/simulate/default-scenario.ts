@@ -124,10 +124,10 @@ timeline:
 expect:
   decisions:
     - { function: orders-api, verdict: allow }
-    - { function: orders-api, verdict: deny, rule: paste-pastebin }
-    - { function: payments-worker, verdict: unlisted }
+    - { function: orders-api, verdict: deny, rule: paste-pastebin, response: quarantine }
+    - { function: payments-worker, verdict: unlisted, response: approve }
     - { function: payments-worker, verdict: allow }
-    - { function: image-resizer, verdict: unlisted }
+    - { function: image-resizer, verdict: unlisted, response: escalate }
   workflows:
     - { workflow: quarantine, function: orders-api }
     - { workflow: restore, function: orders-api }

@@ -7,10 +7,10 @@ export function checkExpectations(scenario: Scenario, lines: readonly TimelineLi
   const problems: string[] = [];
   const decisions = lines.filter((l): l is DecisionLine => l.type === 'decision');
   for (const e of scenario.expect.decisions) {
-    const n = decisions.filter((d) => d.function === e.function && d.verdict === e.verdict && (e.rule === undefined || d.rule === e.rule)).length;
+    const n = decisions.filter((d) => d.function === e.function && d.verdict === e.verdict && (e.rule === undefined || d.rule === e.rule) && (e.response === undefined || d.response === e.response)).length;
     if (n < e.min) {
-      const seen = decisions.filter((d) => d.function === e.function).map((d) => `${d.verdict}${d.rule ? `/${d.rule}` : ''}`);
-      problems.push(`expected ${e.min === 1 ? 'a' : `${e.min}`} ${e.verdict} decision${e.rule !== undefined ? ` by rule ${e.rule}` : ''} for ${e.function}, got ${n} (seen: ${seen.join(', ') || 'none'})`);
+      const seen = decisions.filter((d) => d.function === e.function).map((d) => `${d.verdict}${d.rule ? `/${d.rule}` : ''}→${d.response}`);
+      problems.push(`expected ${e.min === 1 ? 'a' : `${e.min}`} ${e.verdict} decision${e.rule !== undefined ? ` by rule ${e.rule}` : ''}${e.response ? ` with response ${e.response}` : ''} for ${e.function}, got ${n} (seen: ${seen.join(', ') || 'none'})`);
     }
   }
   const ends = workflowRuns(lines);

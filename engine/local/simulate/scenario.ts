@@ -145,7 +145,7 @@ export const WORKFLOW_NAMES = WORKFLOWS;
 
 const ExpectSchema = z.strictObject({
   decisions: z
-    .array(z.strictObject({ function: name, verdict: z.enum(['allow', 'deny', 'unlisted']), rule: z.string().nullable().optional(), min: z.number().int().min(0).default(1) }))
+    .array(z.strictObject({ function: name, verdict: z.enum(['allow', 'deny', 'unlisted']), rule: z.string().nullable().optional(), response: z.enum(['none', 'approve', 'escalate', 'quarantine']).optional(), min: z.number().int().min(0).default(1) }))
     .default([]),
   workflows: z
     .array(z.strictObject({ workflow: z.enum(WORKFLOWS), function: name, status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']).default('SUCCEEDED'), outcome: z.string().optional(), min: z.number().int().min(0).default(1) }))
