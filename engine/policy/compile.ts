@@ -22,6 +22,11 @@ export interface AllowException {
 }
 
 export const INTERNAL_ERROR_RULE = 'warden:internal-error';
+// Verdicts are shared, frozen objects: decide allocates nothing for its answer.
+const UNLISTED: ListVerdict = Object.freeze({ verdict: 'unlisted', rule: null, severity: 'medium' });
+const ALLOW_BY_DEFAULT: ListVerdict = Object.freeze({ verdict: 'allow', rule: null, severity: 'info' });
+const INTERNAL_ERROR: ListVerdict = Object.freeze({ verdict: 'deny', rule: INTERNAL_ERROR_RULE, severity: 'high' });
+const NO_IPS: Ip[] = [];
 const SEV_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 const MODE_RANK: Record<Mode, number> = { learn: 0, monitor: 1, block: 2 };
 const MAX_CACHED_FUNCTIONS = 10_000;
@@ -36,6 +41,8 @@ interface IndexedEntry {
   port: number;
   /** Infinity: never expires */
   expiresAt: number;
+  /** the verdict this entry decides, built once (frozen: shared by every decision it makes) */
+  verdict: ListVerdict;
   /** aws: exact lower-case action, or null when `action` is a glob */
   actionExact: string | null;
   actionGlob: string | null;
@@ -70,6 +77,9 @@ class ListIndex {
     this.size++;
     const ie: IndexedEntry = {
       e, id: e.id, severity: e.severity ?? 'medium', port: e.port ?? -1, expiresAt: e.expiresAt ?? Infinity,
+      verdict: Object.freeze(e.severity !== undefined
+        ? { verdict: 'deny' as const, rule: e.id, severity: e.severity }
+        : { verdict: 'allow' as const, rule: e.id, severity: 'info' as const }),
       actionExact: null, actionGlob: null, resourceGlob: null, rank: SEV_RANK[e.severity ?? 'info'],
     };
     if (e.kind === 'aws') {
@@ -140,17 +150,17 @@ const SCRATCH: IndexedEntry[][] = [];
 
 function viewOf(access: Access, now: number): AccessView {
   let host: string | undefined;
-  const ips: Ip[] = [];
+  let ips = NO_IPS;
   if (typeof access.host === 'string' && access.host.length > 0) {
     host = access.host.toLowerCase();
     if (host.endsWith('.')) host = host.slice(0, -1);
     const ip = hostAsIp(host);
-    if (ip) { ips.push(ip); host = undefined; }
+    if (ip) { ips = [ip]; host = undefined; }
   }
   if (typeof access.address === 'string' && access.address.length > 0) {
     // the loose parse too: an address written as "2852039166" must still hit a v4 range
     const ip = parseIp(access.address) ?? hostAsIp(access.address);
-    if (ip) ips.push(ip);
+    if (ip) ips = ips === NO_IPS ? [ip] : [...ips, ip];
   }
   return {
     aws: access.kind === 'aws',
@@ -366,14 +376,13 @@ export class WardenPolicy implements CompiledPolicy {
       const v = viewOf(access, now);
       let deny: IndexedEntry | null = null;
       for (let i = 0; i < r.groups.length; i++) deny = matchList(r.groups[i]!.deny, v, deny, true);
-      if (deny !== null) return { verdict: 'deny', rule: deny.id, severity: deny.severity };
+      if (deny !== null) return deny.verdict;
       let allow: IndexedEntry | null = null;
       for (let i = 0; i < r.groups.length; i++) allow = matchList(r.groups[i]!.allow, v, allow, !v.aws);
-      if (allow !== null) return { verdict: 'allow', rule: allow.id, severity: 'info' };
-      if (r.allowList) return { verdict: 'unlisted', rule: null, severity: 'medium' };
-      return { verdict: 'allow', rule: null, severity: 'info' };
+      if (allow !== null) return allow.verdict;
+      return r.allowList ? UNLISTED : ALLOW_BY_DEFAULT;
     } catch {
-      return { verdict: 'deny', rule: INTERNAL_ERROR_RULE, severity: 'high' };
+      return INTERNAL_ERROR;
     }
   }
 }
