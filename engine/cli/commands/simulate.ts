@@ -20,6 +20,10 @@ export function registerSimulateCommand(program: Command): void {
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const { runSimulation } = await import('../../local/simulate/simulate');
       const { ScenarioError } = await import('../../local/simulate/errors');
+      // `warden simulate --json | head` closes the pipe early: the run still ends cleanly
+      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') process.stderr.write(`warden simulate: cannot write the output: ${err.message}\n`);
+      });
       let ask: ((q: string) => Promise<string>) | undefined;
       let closeAsk = () => undefined as void;
       if (opts.interactive) {
