@@ -1,5 +1,7 @@
 import { SimulatedAccount } from '../../workflows/local/simulated-account';
-import { accountSpecFromScenario, captureState, roleArnOf, sameState, summarizeState } from '../../engine/local/simulate/account';
+import { accountSpecFromScenario, captureState, roleArnOf, sameState, stateFromSnapshot, summarizeState } from '../../engine/local/simulate/account';
+import { makeSnapshot } from '../../workflows/common/snapshot';
+import { simulatedAccountPort } from '../../workflows/local/simulated-account-port';
 import { parseScenario } from '../../engine/local/simulate/scenario';
 import { outcomeOf, subjectOf, workflowOf } from '../../engine/local/simulate/workflow-names';
 
@@ -39,6 +41,19 @@ describe('simulated account from a scenario', () => {
     await account.call('lambda', 'putFunctionConcurrency', { FunctionName: 'orders-api', ReservedConcurrentExecutions: 50 });
     await account.call('iam', 'tagRole', { RoleName: 'orders-api', Tags: [{ Key: 'warden:incident', Value: 'i1' }] });
     expect(sameState(before, captureState(account, scenario, 'orders-api'))).toBe(false);
+  });
+});
+
+describe('snapshots', () => {
+  it('a snapshot taken by the workflows describes the same state as the simulation captures', async () => {
+    const account = new SimulatedAccount(accountSpecFromScenario(scenario));
+    const port = simulatedAccountPort(account);
+    const fn = await port.getFunction('orders-api');
+    const role = await port.getRole('orders-api');
+    const snap = makeSnapshot('inc-1', '2026-11-23T09:00:00Z', fn, role, true);
+    expect(sameState(stateFromSnapshot(snap), captureState(account, scenario, 'orders-api'))).toBe(true);
+    await account.call('iam', 'detachRolePolicy', { RoleName: 'orders-api', PolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' });
+    expect(sameState(stateFromSnapshot(snap), captureState(account, scenario, 'orders-api'))).toBe(false);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { SimulatedAccount, SimulatedAccountSpec } from '../../../workflows/local/simulated-account';
+import type { Snapshot } from '../../../workflows/common/snapshot';
 import type { Scenario } from './scenario';
 import type { RoleState } from './timeline';
 
@@ -57,6 +58,22 @@ export function captureState(account: SimulatedAccount, s: Scenario, fn: string)
     concurrency: f.reservedConcurrency,
     functionTags: { ...f.tags },
     eventSourceMappings: f.eventSourceMappings.map((m) => ({ uuid: m.uuid, state: m.state })).sort((a, b) => a.uuid.localeCompare(b.uuid)),
+  };
+}
+
+/** The state a stored quarantine snapshot describes, in the same shape as `captureState`. */
+export function stateFromSnapshot(snap: Snapshot): FullRoleState {
+  const inline: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(snap.role.inlinePolicies)) inline[k] = parseDoc(v);
+  return {
+    role: snap.role.roleName,
+    inlinePolicies: inline,
+    managedPolicies: [...snap.role.attachedPolicyArns].sort(),
+    permissionsBoundary: snap.role.permissionsBoundaryArn,
+    tags: { ...snap.role.tags },
+    concurrency: snap.function.reservedConcurrency,
+    functionTags: { ...snap.function.tags },
+    eventSourceMappings: snap.function.eventSourceMappings.map((m) => ({ uuid: m.uuid, state: m.state })).sort((a, b) => a.uuid.localeCompare(b.uuid)),
   };
 }
 

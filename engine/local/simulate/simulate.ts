@@ -6,7 +6,7 @@ import type { SimulatedAccount } from '../../../workflows/local/simulated-accoun
 import type { ExecutionResult, LocalRunner, TaskContext } from '../../../workflows/local/runner';
 import type { SimClock } from '../../../workflows/local/sim-clock';
 import type { TaskTokenRegistry } from '../../../workflows/local/task-tokens';
-import { accountSpecFromScenario, captureState, roleNameOf, sameState, summarizeState, type FullRoleState } from './account';
+import { accountSpecFromScenario, captureState, roleNameOf, sameState, stateFromSnapshot, summarizeState, type FullRoleState } from './account';
 import { LocalBus, type BusEvent } from './bus';
 import { DEFAULT_SCENARIO_YAML } from './default-scenario';
 import { formatDuration } from './duration';
@@ -98,7 +98,10 @@ class Simulation {
   private readonly executions = new Map<string, Execution>();
   /** state right before each quarantine ran, and right after, by function */
   private readonly atQuarantine = new Map<string, { before: FullRoleState; after: FullRoleState | null }>();
-  private readonly restoredFns = new Set<string>();
+  /** function → the incident whose snapshot its successful restore used */
+  private readonly restoredFns = new Map<string, string | null>();
+  /** function → the state its stored snapshot describes (read back after the run), null when none */
+  private readonly snapshotStates = new Map<string, FullRoleState | null>();
   /** --interactive and the terminal's input ended: nobody answers any more */
   private inputClosed = false;
   /** approval messages already put to the terminal (--interactive) */
@@ -329,7 +332,7 @@ class Simulation {
     if (rec.workflow === 'quarantine' && rec.functionName && this.atQuarantine.has(rec.functionName)) {
       this.atQuarantine.get(rec.functionName)!.after = captureState(this.account, this.scenario, rec.functionName);
     }
-    if (rec.workflow === 'restore' && rec.functionName && r.status === 'SUCCEEDED') this.restoredFns.add(rec.functionName);
+    if (rec.workflow === 'restore' && rec.functionName && r.status === 'SUCCEEDED') this.restoredFns.set(rec.functionName, rec.incidentId);
     this.emit({
       type: 'workflow.end',
       t: this.iso(),
@@ -411,6 +414,15 @@ class Simulation {
       this.note(`after ${formatDuration(this.scenario.settle)} of simulated time, still running: ${stuck.join(', ')}`);
     }
     for (const f of this.work.takeFailures()) this.problem(`work in flight failed: ${(f as Error)?.message ?? String(f)}`);
+    for (const [fn, incidentId] of this.restoredFns) {
+      try {
+        const snap = incidentId ? await this.env.snapshot(incidentId) : null;
+        this.snapshotStates.set(fn, snap ? stateFromSnapshot(snap) : null);
+      } catch (err) {
+        this.snapshotStates.set(fn, null);
+        this.problem(`the snapshot of ${fn} (incident ${incidentId}) could not be read back: ${(err as Error).message}`);
+      }
+    }
     try {
       this.audit = await this.env.auditTrail();
     } catch (err) {
@@ -560,13 +572,16 @@ class Simulation {
       for (const [fn, q] of this.atQuarantine) {
         const now = captureState(this.account, this.scenario, fn);
         const restored = this.restoredFns.has(fn);
+        const snap = this.snapshotStates.get(fn);
+        // exact: the role and function now equal both the stored snapshot and the state seen before quarantine
+        const exact = restored ? snap !== undefined && snap !== null && sameState(snap, now) && sameState(q.before, now) : null;
         roles.push({
           function: fn,
           role: roleNameOf(this.scenario, fn),
           before: summarizeState(q.before),
           quarantined: q.after ? summarizeState(q.after) : null,
           after: summarizeState(now),
-          restoredExactly: restored ? sameState(q.before, now) : null,
+          restoredExactly: exact,
         });
       }
     }

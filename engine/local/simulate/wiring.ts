@@ -64,6 +64,8 @@ export interface Environment {
   click(user: string, fn: string, button: 'approve' | 'deny' | 'reviewing' | 'acknowledge' | 'looking'): Promise<ClickResult>;
   startRestore(fn: string, incidentId: string, by: string): Promise<void>;
   agentStats(): { emitted: number };
+  /** the quarantine snapshot stored for an incident (the snapshots table), or null */
+  snapshot(incidentId: string): Promise<import('../../../workflows/common/snapshot').Snapshot | null>;
   /** the audit trail as stored (dynalite, the template's audit table): entries by type */
   auditTrail(): Promise<{ table: string; total: number; byType: Record<string, number> }>;
   /** what each agent still holds (aggregated repeats) is delivered, as on Lambda's shutdown */
@@ -436,6 +438,7 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     invokeTemplateFunction,
     click,
     startRestore,
+    snapshot: (incidentId) => workflowDeps.snapshots.get(incidentId),
     auditTrail: async () => {
       const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
       const table = tableOf(TABLES.audit.env);
