@@ -4,9 +4,11 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalDynamo, LOCAL_CREDENTIALS, type LocalDynamo } from '../local-dynamo';
-import { startStandInHosts, type StandInHosts } from '../stand-in-hosts';
+import { startStandInHosts, type StandInHandler, type StandInHosts } from '../stand-in-hosts';
 import type { LocalRunner, TaskContext, LocalLambdaHandler, LocalIntegrationHandler } from '../../../workflows/local/runner';
 import type { SimClock } from '../../../workflows/local/sim-clock';
+import type { WorkflowDeps } from '../../../workflows/common/deps';
+import type { CfnTemplate } from '../../../workflows/local/asl-from-template';
 import type { SimulatedAccount } from '../../../workflows/local/simulated-account';
 import type { TaskTokenRegistry } from '../../../workflows/local/task-tokens';
 import type { AgentCore } from '../../agent/core';
@@ -108,7 +110,7 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
 
   // ---- template pieces --------------------------------------------------------------------------
   const { functionsFromTemplate } = await import('../../../workflows/local/asl-from-template');
-  const templateFns = functionsFromTemplate(o.template as never) as TemplateFn[];
+  const templateFns: TemplateFn[] = functionsFromTemplate(o.template as CfnTemplate);
   const busName = busNameOf(o.template);
 
   // ---- DynamoDB: Warden's tables (from the template) and the functions' own tables ----------------
@@ -120,7 +122,7 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   const doc = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
 
   // ---- stand-ins for every external host and AWS endpoint the functions call -----------------------
-  const awsHandlers: Record<string, (req: unknown, body: Buffer, res: import('node:http').ServerResponse) => void> = {};
+  const awsHandlers: Record<string, StandInHandler> = {};
   for (const svc of Object.keys(AWS_SERVICES)) {
     if (svc === 'dynamodb') continue;
     awsHandlers[awsEndpointHost(svc, region)] = (_req, _body, res) => {
@@ -131,7 +133,7 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   }
   const standIns = await startStandInHosts({
     hosts: s.hosts,
-    handlers: awsHandlers as never,
+    handlers: awsHandlers,
     forward: { [awsEndpointHost('dynamodb', region)]: appDynamo.port },
   });
   closers.push(() => standIns.close());
@@ -249,7 +251,7 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     await idle();
     if (logicalId !== engineFn.logicalId) throw new SimulationSetupError(`the bus routes to function ${logicalId}, which the simulation does not run (only the rules engine is a bus target)`);
     engineSeq += 1;
-    await engine(input, lambdaContext(engineFn.name, s.account.id, region, `engine-${engineSeq}`) as never);
+    await engine(input, lambdaContext(engineFn.name, s.account.id, region, `engine-${engineSeq}`) as unknown as Parameters<typeof engine>[1]);
   };
 
   // ---- Slack side: approvals config, callback store, interactivity core ----------------------------------
@@ -295,14 +297,12 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   };
   const { SnapshotStore } = await import('../../../workflows/common/snapshot');
   const { GUARDRAIL_DEFAULTS } = await import('../../../workflows/common/deps');
-  const notifications: { subject: string }[] = [];
-  const workflowDeps = {
+  const workflowDeps: WorkflowDeps = {
     account: new CallerAccountPort(accountCaller),
     audit,
     snapshots: new SnapshotStore(doc, tableOf(TABLES.snapshots.env)),
     notifier: {
-      notify: async (n: { subject: string; text: string }) => {
-        notifications.push(n);
+      notify: async (n: { subject: string }) => {
         const ctx = taskCtx.getStore() ?? null;
         o.onAccountCall({ service: 'sns', operation: 'publish', params: { Subject: n.subject }, ok: true, error: null }, ctx);
       },
@@ -326,8 +326,8 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   const handlers: Record<string, LocalLambdaHandler> = {
     ...approvalTaskHandlers({ store: callbackStore, slack: o.slack, exceptions: new DynamoExceptionStore(doc, tableOf(TABLES.exceptions.env)), approvers, audit, clock: o.clock }),
     ...escalateTaskHandlers({ store: callbackStore, slack: o.slack, sns, audit, clock: o.clock }),
-    ...bindTasks(QUARANTINE_TASKS, workflowDeps as never),
-    ...bindTasks(RESTORE_TASKS, workflowDeps as never),
+    ...bindTasks(QUARANTINE_TASKS, workflowDeps),
+    ...bindTasks(RESTORE_TASKS, workflowDeps),
   };
   const lambdaHandlers: Record<string, LocalLambdaHandler> = {};
   for (const [k, h] of Object.entries(handlers)) {
@@ -386,7 +386,7 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
       return dynamo.client.send(new Command(params));
     };
   }
-  const runner = new LocalRunner({ template: o.template as never, lambdaHandlers, integrations, account: o.account, clock: o.clock, tokens: o.tokens });
+  const runner = new LocalRunner({ template: o.template as CfnTemplate, lambdaHandlers, integrations, account: o.account, clock: o.clock, tokens: o.tokens });
 
   // ---- clicks: signed Slack requests into the interactivity core ---------------------------------------
   const buttonIds: Record<string, string> = {
