@@ -1,16 +1,7 @@
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
+import { formatPath } from '../../engine/policy/yaml-source';
 import { ConfigFileError, type ConfigIssue } from './errors';
-
-/** `a.b[2].c` from a zod issue path. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out;
-}
 
 /**
  * Parse a YAML config file and validate it with a zod schema. Every problem comes back as one
