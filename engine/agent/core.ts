@@ -98,6 +98,8 @@ export class AgentCore {
   private generation = 0;
   readonly stats: AgentStats = { observed: 0, decisions: 0, blocked: 0, failOpenDecisions: 0, decideErrors: 0, eventsSent: 0, eventsLogged: 0, flushes: 0 };
   private readonly records = new Map<string, AccessRecord>();
+  /** `address|port` → whether a deny rule matches it (see deniesAddress). */
+  private readonly addressVerdicts = new Map<string, { deny: boolean; decidedAt: number; generation: number }>();
   /** records whose verdict changed on re-decision, still holding unreported repeats. */
   private retired: AccessRecord[] = [];
   private invocationDepth = 0;
@@ -143,7 +145,34 @@ export class AgentCore {
 
   /** The identity of an access for caching and aggregation. */
   static keyOf(access: Access): string {
-    return `${access.kind}|${access.service}|${access.action}|${access.resource}|${access.host}|${access.port}`;
+    return `${access.kind}|${access.service}|${access.action}|${access.resource}|${access.host}|${access.port}|${access.address}`;
+  }
+
+  /**
+   * Whether a deny rule (function or global) matches this resolved address and port, decided on
+   * the address alone and cached per address and port (one decide per new connection at most).
+   * The name the code used was decided before the lookup; a deny on the address it resolved to
+   * must win as well (DNS rebinding). Unlisted is not a deny here: an allow list is judged on the
+   * name. No policy: false (the name-level decision already failed closed or open and said so).
+   */
+  deniesAddress(address: string, port: number | undefined): boolean {
+    const policy = this.currentPolicy;
+    if (!policy) return false;
+    const now = this.o.clock();
+    const k = `${address}|${port}`;
+    const c = this.addressVerdicts.get(k);
+    if (c !== undefined && c.generation === this.generation && now - c.decidedAt <= this.ttl) return c.deny;
+    let deny: boolean;
+    try {
+      deny = policy.decide(this.identity, { kind: 'tcp', address, port }, now).verdict === 'deny';
+    } catch (err) {
+      this.stats.decideErrors++;
+      deny = true;
+      this.o.log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: 'policy decide threw on a resolved address; deciding deny', address, port, error: String(err) }));
+    }
+    if (this.addressVerdicts.size >= this.maxRecords) this.addressVerdicts.clear();
+    this.addressVerdicts.set(k, { deny, decidedAt: now, generation: this.generation });
+    return deny;
   }
 
   /**
