@@ -52,8 +52,11 @@ export function invalidDecision(raw: unknown, error: string, policyVersion: stri
   return { id, verdict: 'deny', rule: INVALID_EVENT_RULE, severity: 'high', response: 'escalate', policyVersion, error };
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
 function ownReserved(o: unknown): string | null {
   if (typeof o !== 'object' || o === null) return null;
+  // three property probes instead of listing every key; the listing (for the key named first) only when one is there
+  if (!hasOwn.call(o, '__proto__') && !hasOwn.call(o, 'constructor') && !hasOwn.call(o, 'prototype')) return null;
   for (const k of Object.keys(o)) if (RESERVED.has(k)) return k;
   return null;
 }

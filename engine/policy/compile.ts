@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Access, FunctionIdentity, Mode } from '../events/access-event';
 import type { Severity } from '../events/decision-event';
-import { globMatch, hasWildcard, literalPrefix } from './glob';
+import { globMatch, globMatchFrom, hasWildcard, literalPrefix } from './glob';
 import { RadixTree } from './radix';
 import { hostAsIp, ipKey, maskIp, parseCidr, parseIp, type Ip } from './ip';
 import type { RulesRepo } from './loader';
@@ -48,6 +48,8 @@ interface IndexedEntry {
   actionGlob: string | null;
   /** aws: resource glob to check (null when the bucket lookup already proved it, or no resource) */
   resourceGlob: string | null;
+  /** length of resourceGlob's literal prefix: the prefix tree proved it, matching starts after it */
+  resourceFrom: number;
   rank: number;
 }
 
@@ -64,6 +66,8 @@ interface TrieNode { children: Map<string, TrieNode>; under: IndexedEntry[] | nu
 class ListIndex {
   size = 0;
   readonly aws = new Map<string, ServiceBucket>();
+  /** the `*` service bucket (looked up on every aws decision, so kept at hand) */
+  awsAnyService: ServiceBucket | undefined = undefined;
   readonly hostExact = new Map<string, IndexedEntry[]>();
   readonly trie: TrieNode = { children: new Map(), under: null };
   hasTrie = false;
@@ -80,19 +84,28 @@ class ListIndex {
       verdict: Object.freeze(e.severity !== undefined
         ? { verdict: 'deny' as const, rule: e.id, severity: e.severity }
         : { verdict: 'allow' as const, rule: e.id, severity: 'info' as const }),
-      actionExact: null, actionGlob: null, resourceGlob: null, rank: SEV_RANK[e.severity ?? 'info'],
+      actionExact: null, actionGlob: null, resourceGlob: null, resourceFrom: 0, rank: SEV_RANK[e.severity ?? 'info'],
     };
     if (e.kind === 'aws') {
       const action = e.action ?? '*';
       if (hasWildcard(action)) { if (action !== '*') ie.actionGlob = action; } else ie.actionExact = action;
       let b = this.aws.get(e.service ?? '*');
-      if (!b) { b = { anyResource: [], exact: new Map(), prefixes: new RadixTree() }; this.aws.set(e.service ?? '*', b); }
+      if (!b) {
+        b = { anyResource: [], exact: new Map(), prefixes: new RadixTree() };
+        this.aws.set(e.service ?? '*', b);
+        if ((e.service ?? '*') === '*') this.awsAnyService = b;
+      }
       const r = e.resource;
       if (r === undefined) b.anyResource.push(ie);
       else if (!hasWildcard(r)) push(b.exact, r, ie);
       else {
-        ie.resourceGlob = r;
-        b.prefixes.insert(literalPrefix(r), ie);
+        const prefix = literalPrefix(r);
+        // `prefix*` matches whatever follows the prefix the tree lookup proved: nothing left to check
+        if (r.length !== prefix.length + 1 || r.charCodeAt(prefix.length) !== 42 /* * */) {
+          ie.resourceGlob = r;
+          ie.resourceFrom = prefix.length;
+        }
+        b.prefixes.insert(prefix, ie);
       }
       return;
     }
@@ -147,6 +160,9 @@ interface AccessView {
 }
 
 const SCRATCH: IndexedEntry[][] = [];
+// One view, refilled per decision: decide is synchronous and never re-entered, so nothing else
+// can observe it between the fill and the answer (saves an allocation per decision).
+const VIEW: AccessView = { aws: false, service: '', action: '', resource: undefined, host: undefined, ips: NO_IPS, port: undefined, now: 0, scratch: SCRATCH };
 
 function viewOf(access: Access, now: number): AccessView {
   let host: string | undefined;
@@ -162,17 +178,16 @@ function viewOf(access: Access, now: number): AccessView {
     const ip = parseIp(access.address) ?? hostAsIp(access.address);
     if (ip) ips = ips === NO_IPS ? [ip] : [...ips, ip];
   }
-  return {
-    aws: access.kind === 'aws',
-    service: typeof access.service === 'string' ? access.service.toLowerCase() : '',
-    action: typeof access.action === 'string' ? access.action.toLowerCase() : '',
-    resource: typeof access.resource === 'string' ? access.resource : undefined,
-    host,
-    ips,
-    port: access.port,
-    now,
-    scratch: SCRATCH,
-  };
+  const v = VIEW;
+  v.aws = access.kind === 'aws';
+  v.service = typeof access.service === 'string' ? access.service.toLowerCase() : '';
+  v.action = typeof access.action === 'string' ? access.action.toLowerCase() : '';
+  v.resource = typeof access.resource === 'string' ? access.resource : undefined;
+  v.host = host;
+  v.ips = ips;
+  v.port = access.port;
+  v.now = now;
+  return v;
 }
 
 /** Keeps the winner: deny — highest severity, then smallest id; allow — smallest id. Order-independent. */
@@ -189,7 +204,7 @@ function consider(list: IndexedEntry[] | undefined, v: AccessView, best: Indexed
     if (v.now >= ie.expiresAt) continue;
     if (checkAws) {
       if (ie.actionExact !== null ? ie.actionExact !== v.action : ie.actionGlob !== null && !globMatch(ie.actionGlob, v.action)) continue;
-      if (ie.resourceGlob !== null && (v.resource === undefined || !globMatch(ie.resourceGlob, v.resource))) continue;
+      if (ie.resourceGlob !== null && (v.resource === undefined || !globMatchFrom(ie.resourceGlob, v.resource, ie.resourceFrom))) continue;
     } else if (ie.port !== -1 && ie.port !== v.port) continue;
     best = better(best, ie);
   }
@@ -216,7 +231,7 @@ function matchList(idx: ListIndex, v: AccessView, best: IndexedEntry | null, hos
   if (idx.size === 0) return best;
   if (v.aws) {
     best = matchBucket(idx.aws.get(v.service), v, best);
-    best = matchBucket(idx.aws.get('*'), v, best);
+    best = matchBucket(idx.awsAnyService, v, best);
   }
   if (!hostsAndIps || !idx.hasHostOrIp) return best;
   const h = v.host;

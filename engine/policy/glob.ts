@@ -4,7 +4,15 @@
  * star, no RegExp (so no ReDoS and no escaping mistakes).
  */
 export function globMatch(pattern: string, s: string): boolean {
-  let p = 0, i = 0, star = -1, mark = 0;
+  return globMatchFrom(pattern, s, 0);
+}
+
+/**
+ * globMatch when the first `from` characters of `pattern` are literal and `s` is already known to
+ * start with them (a prefix-tree lookup proved it): only the rest is compared.
+ */
+export function globMatchFrom(pattern: string, s: string, from: number): boolean {
+  let p = from, i = from, star = -1, mark = 0;
   const pl = pattern.length, sl = s.length;
   while (i < sl) {
     const pc = p < pl ? pattern.charCodeAt(p) : -1;

@@ -36,11 +36,44 @@ export function defaultResponse(facts: Pick<ResponseFacts, 'verdict' | 'severity
 const SEV_RANK = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]));
 const MAX_MEMO = 50_000;
 
-function factKey(f: ResponseFacts): string {
-  const tagKeys = Object.keys(f.tags).sort();
-  let tags = '';
-  for (const k of tagKeys) tags += `${k}\u0001${f.tags[k]}\u0002`;
-  return `${f.verdict}\u0000${f.severity}\u0000${f.service ?? ''}\u0000${f.action ?? ''}\u0000${f.functionName}\u0000${f.mode}\u0000${tags}`;
+type FactName = ResponseFacts extends infer F ? keyof F : never;
+
+/** Every fact some condition reads (the schema allows facts only in `fact`: values are scalars). */
+function referencedFacts(conditions: unknown, out: Set<FactName>): Set<FactName> {
+  if (Array.isArray(conditions)) for (const c of conditions) referencedFacts(c, out);
+  else if (typeof conditions === 'object' && conditions !== null) {
+    const c = conditions as { fact?: FactName; all?: unknown; any?: unknown; not?: unknown };
+    if (c.fact !== undefined) out.add(c.fact);
+    if (c.all !== undefined) referencedFacts(c.all, out);
+    if (c.any !== undefined) referencedFacts(c.any, out);
+    if (c.not !== undefined) referencedFacts(c.not, out);
+  }
+  return out;
+}
+
+/**
+ * The memo key: verdict and severity (the defaults read them) plus only the facts some rule reads,
+ * since the answer cannot depend on any other. With the shipped rules that is three short strings,
+ * not the function name and sorted tags of every event.
+ */
+function factKeyFor(used: Set<FactName>): (f: ResponseFacts) => string {
+  const service = used.has('service'), action = used.has('action'), fn = used.has('functionName');
+  const mode = used.has('mode'), tags = used.has('tags');
+  // free-text facts are length-prefixed, so no choice of text can make two tuples share a key
+  const text = (v: string | null): string => (v === null ? '-' : `${v.length}:${v}`);
+  return (f) => {
+    let k = `${f.verdict}|${f.severity}`;
+    if (service) k += `|${text(f.service)}`;
+    if (action) k += `|${text(f.action)}`;
+    if (fn) k += `|${text(f.functionName)}`;
+    if (mode) k += `|${f.mode}`;
+    if (tags) {
+      const tagKeys = Object.keys(f.tags).sort();
+      k += `|${tagKeys.length}`;
+      for (const t of tagKeys) k += `|${text(t)}${text(f.tags[t] ?? null)}`;
+    }
+    return k;
+  };
 }
 
 export function createResponseSelector(rules?: ResponsesConfig | ResponsesConfigInput | null): SyncResponseSelector {
@@ -51,6 +84,9 @@ export function createResponseSelector(rules?: ResponsesConfig | ResponsesConfig
   const config = parsed.data;
   const memo = new Map<string, { response: ResponseAction; rule: string }>();
   const order = new Map<string, number>(config.rules.map((r, i) => [r.name, i]));
+  const used = new Set<FactName>();
+  for (const r of config.rules) referencedFacts(r.conditions, used);
+  const factKey = factKeyFor(used);
   let engine: Engine | null = null;
   if (config.rules.length > 0) {
     engine = new Engine([], { allowUndefinedFacts: true, allowUndefinedConditions: false });

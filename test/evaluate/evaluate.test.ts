@@ -63,6 +63,16 @@ describe('evaluateEvent', () => {
     const a = await evaluateEvent(raw, ctx);
     const b = evaluateEventSync(raw, ctx);
     expect(b?.decision).toEqual(a.decision);
-    expect(evaluateEventSync(event('payments-worker', { kind: 'http', host: 'new.example.org' }, { function: { name: 'payments-worker', tags: { fresh: 'yes' } } }), ctx)).toBeUndefined();
+    // the shipped rules read verdict, severity and mode only: a new tag is the same memoized tuple
+    const fresh = event('payments-worker', { kind: 'http', host: 'new.example.org' }, { function: { name: 'payments-worker', tags: { team: 'x' } } });
+    expect(evaluateEventSync(fresh, ctx)?.decision.response).toBe('approve');
+    // a rule that reads tags makes the tag part of the tuple: not memoized yet → undefined, then the async path
+    const byTeam = { ...ctx, responses: createResponseSelector({ rules: [{ name: 'team-x', conditions: { all: [{ fact: 'tags', path: '$.team', operator: 'equal', value: 'x' }] }, response: 'quarantine' }] }) };
+    expect(evaluateEventSync(fresh, byTeam)).toBeUndefined();
+    expect((await evaluateEvent(fresh, byTeam)).decision.response).toBe('quarantine');
+    expect(evaluateEventSync(fresh, byTeam)?.decision.response).toBe('quarantine');
+    const other = event('payments-worker', { kind: 'http', host: 'new.example.org' }, { function: { name: 'payments-worker', tags: { team: 'y' } } });
+    expect(evaluateEventSync(other, byTeam)).toBeUndefined();
+    expect((await evaluateEvent(other, byTeam)).decision.response).toBe('approve');
   });
 });

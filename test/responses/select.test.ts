@@ -1,4 +1,6 @@
 import { createResponseSelector, defaultResponse, ResponseSelectionError } from '../../engine/responses/select';
+import fc from 'fast-check';
+import type { ResponsesConfigInput } from '../../engine/policy/schema';
 import type { ResponseFacts } from '../../engine/policy/types';
 
 const facts = (over: Partial<ResponseFacts> = {}): ResponseFacts => ({
@@ -36,6 +38,51 @@ describe('response selection', () => {
     expect(await s.explain(f)).toEqual({ response: 'approve', rule: 'default' });
     expect(s.selectCached({ ...f })).toBe('approve');
     expect(s.selectCached({ ...f, tags: { x: '1' } })).toBeUndefined();
+  });
+  it('memoizes only by the facts some rule reads (plus verdict and severity, which the defaults read)', async () => {
+    const bySev = createResponseSelector({ rules: [{ name: 'svc', conditions: { all: [{ fact: 'service', operator: 'equal', value: 's3' }] }, response: 'none' }] });
+    const f = facts({ service: 'dynamodb', action: 'GetItem', functionName: 'a', tags: { team: 'x' } });
+    expect(await bySev.select(f)).toBe('escalate');
+    // action, function and tags are read by no rule: the same tuple
+    expect(bySev.selectCached({ ...f, action: 'PutItem', functionName: 'b', tags: {} })).toBe('escalate');
+    // service is read, and so are verdict/severity: new tuples
+    expect(bySev.selectCached({ ...f, service: 's3' })).toBeUndefined();
+    expect(bySev.selectCached({ ...f, severity: 'critical' })).toBeUndefined();
+    expect(bySev.selectCached({ ...f, verdict: 'unlisted' })).toBeUndefined();
+  });
+  it('property: a memoized answer is always the answer a fresh selector computes (no key collisions)', async () => {
+    const rules: ResponsesConfigInput = {
+      rules: [
+        { name: 'svc-act', priority: 3, conditions: { all: [{ fact: 'service', operator: 'equal', value: 'a|b' }, { fact: 'action', operator: 'equal', value: 'c' }] }, response: 'none' },
+        { name: 'fn', priority: 2, conditions: { any: [{ fact: 'functionName', operator: 'glob', value: '1:*' }] }, response: 'quarantine' },
+        { name: 'tag', priority: 4, conditions: { not: { fact: 'tags', path: '$.t', operator: 'notEqual', value: '1:x' } }, response: 'approve' },
+        { name: 'mode', priority: 1, conditions: { all: [{ fact: 'mode', operator: 'equal', value: 'learn' }] }, response: 'none' },
+      ],
+    };
+    const memoized = createResponseSelector(rules);
+    // separators and length prefixes appear inside the text on purpose
+    const text = fc.stringMatching(/^[ab|:1x-]{0,5}$/);
+    const factsArb = fc.record({
+      verdict: fc.constantFrom('allow', 'deny', 'unlisted'),
+      severity: fc.constantFrom('info', 'low', 'medium', 'high', 'critical'),
+      service: fc.option(text, { nil: null }),
+      action: fc.option(text, { nil: null }),
+      functionName: text,
+      tags: fc.dictionary(fc.constantFrom('t', 'u', '1:', '|'), text, { maxKeys: 3 }),
+      mode: fc.constantFrom('monitor', 'block', 'learn'),
+    }) as fc.Arbitrary<ResponseFacts>;
+    // text that would collide under a plain separator-joined key
+    const base = facts({ verdict: 'deny', severity: 'high', mode: 'block' });
+    for (const f of [{ ...base, service: 'a|b', action: 'c' }, { ...base, service: 'a', action: 'b|c' }, { ...base, service: 'a|b', action: null }, { ...base, service: 'a', action: 'b' },
+      { ...base, tags: { t: '1:x' } }, { ...base, tags: { t: '1', 'x|': '' } }, { ...base, functionName: '1:' }, { ...base, functionName: '1' }]) {
+      const fresh = await createResponseSelector(rules).explain(f);
+      expect(await memoized.explain(f)).toEqual(fresh);
+    }
+    await fc.assert(fc.asyncProperty(factsArb, async (f) => {
+      const fresh = await createResponseSelector(rules).explain(f);
+      expect(await memoized.explain(f)).toEqual(fresh);
+      expect(memoized.selectCached(f)).toBe(fresh.response);
+    }), { numRuns: 300 });
   });
   it('rejects invalid rules with a clear error', () => {
     expect(() => createResponseSelector({ rules: [{ name: 'x', conditions: { all: [{ fact: 'verdikt', operator: 'equal', value: 'deny' }] }, response: 'none' }] } as never)).toThrow(ResponseSelectionError);
