@@ -9,6 +9,17 @@ import { parseCidr } from './ip';
 const SERVICE_RE = /^(\*|[a-z0-9][a-z0-9-]{0,63})$/i;
 const ACTION_RE = /^[A-Za-z0-9*?]{1,128}$/;
 const LABEL_RE = /^(?!-)[a-z0-9_-]{1,63}$/;
+/** LABEL_RE.test(s.slice(start, end)) without the slice (property-tested against the regex). */
+export function isLabel(s: string, start: number, end: number): boolean {
+  const len = end - start;
+  if (len < 1 || len > 63 || s.charCodeAt(start) === 45 /* - */) return false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45)) return false;
+  }
+  return true;
+}
+export const isLabelRegex = (label: string): boolean => LABEL_RE.test(label);
 
 /** epoch ms at which an entry expiring on `date` stops applying (the start of the next day, UTC). */
 export function expiryEpoch(date: string): number {
@@ -62,8 +73,12 @@ export function parseHostPattern(raw: string): { host: ParsedHost } | { error: s
     s = ascii;
   }
   if (s.length === 0 || s.length > 253) return { error: 'a host name is 1–253 characters' };
-  for (const label of s.split('.')) {
-    if (!LABEL_RE.test(label)) return { error: `"${label}" is not a valid DNS label in "${raw}"` };
+  // LABEL_RE on each label, as one pass over the name (compiling 10k entries runs this 10k times)
+  for (let start = 0; start <= s.length; ) {
+    let end = s.indexOf('.', start);
+    if (end < 0) end = s.length;
+    if (!isLabel(s, start, end)) return { error: `"${s.slice(start, end)}" is not a valid DNS label in "${raw}"` };
+    start = end + 1;
   }
   if (wildcard && !s.includes('.')) return { error: `"*.${s}" would match a whole top-level domain; name a registered domain` };
   return { host: { name: s, wildcard, ...(port !== undefined ? { port } : {}) } };

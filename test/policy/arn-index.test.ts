@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { compilePolicy, type Located, type RulesRepo } from '../../engine/policy';
 import { globMatch, globMatchFrom, literalPrefix } from '../../engine/policy/glob';
+import { isLabel, isLabelRegex } from '../../engine/policy/patterns';
 import type { FunctionRules } from '../../engine/policy/schema';
 import { NOW } from './helpers';
 
@@ -49,5 +50,16 @@ describe('ARN glob index', () => {
         expect({ verdict: v.verdict, rule: v.rule }).toEqual(expected);
       }
     }), { numRuns: 1000 });
+  });
+});
+
+describe('host pattern labels', () => {
+  it('isLabel agrees with the DNS label regex', () => {
+    const label = fc.array(fc.constantFrom('a', 'z', '0', '9', '-', '_', 'A', '.', '*', 'é', ' '), { maxLength: 66 }).map((cs) => cs.join(''));
+    fc.assert(fc.property(label, (l) => isLabel(`x.${l}.y`, 2, 2 + l.length) === isLabelRegex(l)), { numRuns: 3000 });
+    expect(isLabel('a'.repeat(63), 0, 63)).toBe(true);
+    expect(isLabel('a'.repeat(64), 0, 64)).toBe(false);
+    expect(isLabel('', 0, 0)).toBe(false);
+    expect(isLabel('-a', 0, 2)).toBe(false);
   });
 });
