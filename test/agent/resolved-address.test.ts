@@ -147,6 +147,18 @@ describe('block mode: a name resolving to a denied range is blocked before any b
     expect(violations(evs).length).toBeGreaterThanOrEqual(1);
   });
 
+  it('numeric spellings of a denied address are blocked too', async () => {
+    start('block', LOOPBACK_DENY);
+    const before = tcp.hits();
+    for (const host of ['2130706433', '0x7f000001', '127.1']) {
+      expect(await connect(() => net.connect({ host, port: tcp.port }))).toBeInstanceOf(AccessDeniedByPolicy);
+    }
+    await settle();
+    expect(tcp.hits()).toBe(before);
+    // the policy reads these spellings as addresses, so the name itself is denied (the lookup check is the second line)
+    expect(violations(await delivered()).sort()).toEqual(['0x7f000001', '127.1', '2130706433'].map((h) => `tcp ${h}=undefined:${tcp.port} deny blocked`));
+  });
+
   it('with several answers (all: true) a denied address is dropped and an allowed one is used', async () => {
     start('block', ['10.0.0.0/8']).beginInvocation(); // reported at the end, once connected
     const before = web.hits();
