@@ -182,13 +182,16 @@ describe('allowed addresses, monitor mode, exemptions', () => {
   });
 
   it('monitor mode never changes what the caller sees, but reports the denied address', async () => {
-    start('monitor', LOOPBACK_DENY);
+    start('monitor', LOOPBACK_DENY).beginInvocation(); // reported at the end, once connected
     const before = web.hits();
     expect(await request(http, { host: REBOUND, port: web.port, lookup: lookupTo('127.0.0.1'), agent: new http.Agent({ keepAlive: false }) })).toEqual({ status: 200 });
     expect(web.hits()).toBe(before + 1);
     const evs = await delivered();
     expect(violations(evs)).toEqual([`tcp ${REBOUND}=127.0.0.1:${web.port} deny`]);
     expect(evs.find((e) => e.agentVerdict === 'deny')).toMatchObject({ mode: 'monitor', blocked: false });
+    // the denied address is reported once, by its deny event; the name's event does not repeat it
+    expect(evs.find((e) => e.access.kind === 'http')).toMatchObject({ agentVerdict: 'allow', access: { host: REBOUND } });
+    expect(evs.find((e) => e.access.kind === 'http')!.access.address).toBeUndefined();
   });
 
   it('one decision per address and port, not one per connection', async () => {
@@ -210,6 +213,11 @@ describe('allowed addresses, monitor mode, exemptions', () => {
 });
 
 describe('guardLookup', () => {
+  it('a lookup option that is not a function is left for net to reject', async () => {
+    start('block', LOOPBACK_DENY);
+    expect(() => net.connect({ host: REBOUND, port: tcp.port, lookup: 'nope' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
   it('passes resolver errors and allowed answers through unchanged, and fails when every answer is denied', async () => {
     start('block', ['10.0.0.0/8']);
     const call = (l: net.LookupFunction, all: boolean) => new Promise<unknown[]>((resolve) => {

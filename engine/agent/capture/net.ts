@@ -82,7 +82,8 @@ function withGuardedLookup(args: unknown[], host: string, port: number): unknown
   const options: Record<string, unknown> = a0 && typeof a0 === 'object'
     ? { ...(a0 as Record<string, unknown>) }
     : { port: args[0], ...(typeof args[1] === 'string' ? { host: args[1] } : {}) };
-  options.lookup = guardLookup((typeof options.lookup === 'function' ? options.lookup : dns.lookup) as Lookup, host, port);
+  if (options.lookup !== undefined && typeof options.lookup !== 'function') return args; // net rejects it itself
+  options.lookup = guardLookup((options.lookup ?? dns.lookup) as Lookup, host, port);
   return [options, typeof cb === 'function' ? cb : null];
 }
 
@@ -115,7 +116,9 @@ function makeConnect(original: Connect): Connect {
     const named = !isIpLiteral(t.host);
     if (named) {
       // the address actually connected to, for the event (once per connection, not per call)
-      this.once('connect', () => { const a = this.remoteAddress; if (a) rememberAddress(s, key, a); });
+      // (a denied address, connected to in monitor mode, is reported by its own deny event only: not
+      // attached to the name's event, or the engine would count the same violation twice)
+      this.once('connect', () => { const a = this.remoteAddress; if (a && !agent.deniesAddress(a, t.port)) rememberAddress(s, key, a); });
     }
     if (!s.covered.has(key)) {
       const e = accesses.get(key, t.host, t.port);
