@@ -12,6 +12,8 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AccessEvent } from '../../engine/events/access-event';
 import { AccessEventSchema } from '../../engine/events/access-event';
 import { AccessDeniedByPolicy, flush, install, uninstall } from '../../engine/agent';
+import { configFromEnv } from '../../engine/agent/config';
+import { AgentCore } from '../../engine/agent/core';
 import { guardLookup } from '../../engine/agent/capture/net';
 import { patchClientClass } from '../../engine/agent/capture/sdk';
 import { compilePolicy, loadRulesFromFiles } from '../../engine/policy';
@@ -231,5 +233,48 @@ describe('guardLookup', () => {
     expect(err).toBeInstanceOf(AccessDeniedByPolicy);
     expect(rest).toBeUndefined();
     expect((await call(lookupTo('10.0.0.1'), false))[0]).toBeInstanceOf(AccessDeniedByPolicy);
+  });
+});
+
+describe('AgentCore.deniesAddress', () => {
+  function core(decide: (address: string | undefined) => 'deny' | 'allow' | 'unlisted') {
+    let now = Date.parse('2026-11-23T18:00:00.000Z');
+    const logs: string[] = [];
+    const policy = {
+      policyVersion: 'sha256:0000000000000001', calls: 0,
+      modeFor: () => 'block' as const,
+      decide(_fn: unknown, a: { address?: string }) { policy.calls++; return { verdict: decide(a.address), rule: 'r', severity: 'high' as const }; },
+    };
+    const c = new AgentCore({ config: configFromEnv(ENV), policy, sink: { send: async () => ({ sent: 0, logged: 0 }) }, clock: () => now, log: (l) => logs.push(l) });
+    return { c, policy, logs, advance: (ms: number) => { now += ms; } };
+  }
+
+  it('only a deny counts (unlisted is judged on the name), cached per address and port until the TTL', () => {
+    const { c, policy, advance } = core((a) => (a === '169.254.169.254' ? 'deny' : a === '10.0.0.1' ? 'unlisted' : 'allow'));
+    expect([c.deniesAddress('169.254.169.254', 80), c.deniesAddress('10.0.0.1', 80), c.deniesAddress('127.0.0.1', 80)]).toEqual([true, false, false]);
+    expect(c.deniesAddress('169.254.169.254', 80)).toBe(true);
+    expect(policy.calls).toBe(3);
+    c.deniesAddress('169.254.169.254', 443);
+    expect(policy.calls).toBe(4);
+    advance(61_000);
+    c.deniesAddress('169.254.169.254', 80);
+    expect(policy.calls).toBe(5);
+  });
+
+  it('decides again under a refreshed policy', () => {
+    let deny = false;
+    const { c, policy } = core(() => (deny ? 'deny' : 'allow'));
+    expect(c.deniesAddress('10.1.1.1', 80)).toBe(false);
+    deny = true;
+    expect(c.deniesAddress('10.1.1.1', 80)).toBe(false); // cached
+    c.setPolicy(policy);
+    expect(c.deniesAddress('10.1.1.1', 80)).toBe(true);
+  });
+
+  it('a decide() that throws denies the address (fail closed) and says so', () => {
+    const { c, logs } = core(() => { throw new Error('boom'); });
+    expect(c.deniesAddress('10.1.1.1', 80)).toBe(true);
+    expect(c.stats.decideErrors).toBe(1);
+    expect(logs.join('\n')).toMatch(/resolved address; deciding deny/);
   });
 });
