@@ -290,8 +290,24 @@ export function hashText(canonicalJson: string): string {
   return `sha256:${createHash('sha256').update(canonicalJson).digest('hex').slice(0, 16)}`;
 }
 
+const POLICY_KEYS = 'groups,global,exceptions,responses';
+
+/**
+ * hashText(JSON.stringify(p)), fed to the hash one group at a time: the same bytes, without
+ * building the whole (≈ 1 MB at 10k entries) canonical text, whose pieces the young-generation
+ * GC would otherwise copy while it is being built.
+ */
 export function hashPolicy(p: NormalizedPolicy): string {
-  return hashText(JSON.stringify(p));
+  if (Object.keys(p).join(',') !== POLICY_KEYS || !Array.isArray(p.groups) || p.global === undefined || p.exceptions === undefined || p.responses === undefined) {
+    return hashText(JSON.stringify(p));
+  }
+  const h = createHash('sha256').update('{"groups":[');
+  for (let i = 0; i < p.groups.length; i++) {
+    const g = JSON.stringify(p.groups[i]) ?? 'null'; // as JSON.stringify writes a hole or undefined in an array
+    h.update(i === 0 ? g : `,${g}`);
+  }
+  h.update(`],"global":${JSON.stringify(p.global)},"exceptions":${JSON.stringify(p.exceptions)},"responses":${JSON.stringify(p.responses)}}`);
+  return `sha256:${h.digest('hex').slice(0, 16)}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { compilePolicy, type Located, type RulesRepo } from '../../engine/policy';
+import { compilePolicy, hashPolicy, normalizeRepo, type Located, type RulesRepo } from '../../engine/policy';
+import { hashText } from '../../engine/policy/compile';
 import { globMatch, globMatchFrom, literalPrefix } from '../../engine/policy/glob';
 import { isLabel, isLabelRegex } from '../../engine/policy/patterns';
 import type { FunctionRules } from '../../engine/policy/schema';
@@ -61,5 +62,19 @@ describe('host pattern labels', () => {
     expect(isLabel('a'.repeat(64), 0, 64)).toBe(false);
     expect(isLabel('', 0, 0)).toBe(false);
     expect(isLabel('-a', 0, 2)).toBe(false);
+  });
+});
+
+describe('policy hash', () => {
+  it('hashPolicy hashes exactly the canonical JSON text (streamed per group)', () => {
+    const entries = fc.uniqueArray(glob, { maxLength: 4 });
+    fc.assert(fc.property(entries, entries, (a, d) => {
+      const n = normalizeRepo(repoOf(a.map((resource, i) => ({ id: `a${i}`, resource })), d.map((resource, i) => ({ id: `d${i}`, resource }))));
+      return hashPolicy(n) === hashText(JSON.stringify(n));
+    }), { numRuns: 200 });
+    const n = normalizeRepo(repoOf([{ id: 'é\u{1F600}', resource: `${ARN}x` }], []));
+    expect(hashPolicy(n)).toBe(hashText(JSON.stringify(n)));
+    const empty = normalizeRepo({ functions: [], global: null, responses: null, tests: [], extra: [], ignored: [] });
+    expect(hashPolicy(empty)).toBe(hashText(JSON.stringify(empty)));
   });
 });
