@@ -56,9 +56,23 @@ function referencedFacts(conditions: unknown, out: Set<FactName>): Set<FactName>
  * since the answer cannot depend on any other. With the shipped rules that is three short strings,
  * not the function name and sorted tags of every event.
  */
-function factKeyFor(used: Set<FactName>): (f: ResponseFacts) => string {
+const VERDICT_CODE = new Map<string, number>([['allow', 0], ['deny', 1], ['unlisted', 2]]);
+const SEVERITY_CODE = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]));
+const MODE_CODE = new Map<string, number>([['monitor', 0], ['block', 1], ['learn', 2]]);
+
+function factKeyFor(used: Set<FactName>): (f: ResponseFacts) => string | number {
   const service = used.has('service'), action = used.has('action'), fn = used.has('functionName');
   const mode = used.has('mode'), tags = used.has('tags');
+  const textKey = textKeyFor(service, action, fn, mode, tags);
+  if (service || action || fn || tags) return textKey;
+  // only enum facts are read (the shipped rules): the key is a small number, no string is built
+  return (f) => {
+    const v = VERDICT_CODE.get(f.verdict), s = SEVERITY_CODE.get(f.severity), m = mode ? MODE_CODE.get(f.mode) : 0;
+    return v === undefined || s === undefined || m === undefined ? textKey(f) : (v * 5 + s) * 3 + m;
+  };
+}
+
+function textKeyFor(service: boolean, action: boolean, fn: boolean, mode: boolean, tags: boolean): (f: ResponseFacts) => string {
   // free-text facts are length-prefixed, so no choice of text can make two tuples share a key
   const text = (v: string | null): string => (v === null ? '-' : `${v.length}:${v}`);
   return (f) => {
@@ -82,7 +96,7 @@ export function createResponseSelector(rules?: ResponsesConfig | ResponsesConfig
     throw new ResponseSelectionError(`invalid response rules: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const config = parsed.data;
-  const memo = new Map<string, { response: ResponseAction; rule: string }>();
+  const memo = new Map<string | number, { response: ResponseAction; rule: string }>();
   const order = new Map<string, number>(config.rules.map((r, i) => [r.name, i]));
   const used = new Set<FactName>();
   for (const r of config.rules) referencedFacts(r.conditions, used);

@@ -83,6 +83,17 @@ describe('response selection', () => {
       expect(await memoized.explain(f)).toEqual(fresh);
       expect(memoized.selectCached(f)).toBe(fresh.response);
     }), { numRuns: 300 });
+    // rules reading only enum facts (like the shipped ones) key the memo by a number
+    const enumRules: ResponsesConfigInput = { rules: [
+      { name: 'learn-high', priority: 2, conditions: { all: [{ fact: 'mode', operator: 'equal', value: 'learn' }, { fact: 'severity', operator: 'severityAtLeast', value: 'high' }] }, response: 'none' },
+      { name: 'unlisted-monitor', priority: 1, conditions: { any: [{ fact: 'verdict', operator: 'equal', value: 'unlisted' }] }, response: 'escalate' },
+    ] };
+    const enumMemo = createResponseSelector(enumRules);
+    await fc.assert(fc.asyncProperty(factsArb, async (f) => {
+      const fresh = await createResponseSelector(enumRules).explain(f);
+      expect(await enumMemo.explain(f)).toEqual(fresh);
+      expect(enumMemo.selectCached(f)).toBe(fresh.response);
+    }), { numRuns: 300 });
   });
   it('rejects invalid rules with a clear error', () => {
     expect(() => createResponseSelector({ rules: [{ name: 'x', conditions: { all: [{ fact: 'verdikt', operator: 'equal', value: 'deny' }] }, response: 'none' }] } as never)).toThrow(ResponseSelectionError);
