@@ -128,9 +128,10 @@ export class AgentCore {
    * Swaps the policy (a verified refresh): every access is decided again on its next occurrence;
    * repeats counted under the old decision are reported with the old verdict and version.
    */
-  setPolicy(policy: CompiledPolicy): void {
+  setPolicy(policy: CompiledPolicy, mode?: Mode): void {
     this.currentPolicy = policy;
-    this.currentMode = this.o.config.mode ?? policy.modeFor(this.o.config.functionName);
+    // `mode`: the kill switch (engine/distribution), which overrides WARDEN_MODE and the rules.
+    this.currentMode = mode ?? this.o.config.mode ?? policy.modeFor(this.o.config.functionName);
     this.generation++;
   }
   get policyError(): Error | undefined { return this.o.policyError; }

@@ -2,7 +2,7 @@
  * Wiring: read the configuration, load the policy, create the agent core, install the capture hooks
  * (once per process, shared by every copy of the agent through a global slot), wrap handlers and flush.
  */
-import { loadBundleFile } from '../policy/bundle';
+import { loadBundleFile, readBundle } from '../policy/bundle';
 import type { CompiledPolicy } from '../policy/types';
 import { installFetchCapture } from './capture/fetch';
 import { installHttpCapture } from './capture/http';
@@ -51,6 +51,34 @@ export function loadPolicy(config: AgentConfig, load: (path: string) => Compiled
   }
 }
 
+/** The running policy-store refresh (engine/distribution), stopped by uninstall(). */
+let distribution: { stop(): void } | undefined;
+
+/**
+ * Central rules store (engine/distribution): when WARDEN_POLICY_STORE is set, the verified current
+ * bundle replaces the packaged one and is refreshed in the background; each verified change (new
+ * version, kill switch) goes to the agent through setPolicy. Loaded lazily: nothing without a store.
+ */
+function startPolicyDistribution(env: Record<string, string | undefined>, agent: AgentCore, initial: CompiledPolicy | undefined, log: (line: string) => void, clock: () => number): void {
+  const handle: { stopped: boolean; source?: { stop(): void }; stop(): void } = {
+    stopped: false,
+    stop() { this.stopped = true; this.source?.stop(); },
+  };
+  distribution = handle;
+  void import('../distribution/agent-refresh').then(({ startAgentPolicyRefresh }) => startAgentPolicyRefresh({
+    env, loadBundle: (text) => readBundle(text), initial, log, clock: { now: clock },
+    onUpdate: ({ policy, killSwitch }) => {
+      if (handle.stopped || state().agent !== agent) return;
+      agent.setPolicy(policy, killSwitch.engaged ? 'monitor' : undefined);
+    },
+  })).then((source) => {
+    if (handle.stopped) source?.stop();
+    else handle.source = source;
+  }).catch((err: unknown) => {
+    log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: `policy store not used, enforcing the packaged policy: ${(err as Error).message}` }));
+  });
+}
+
 /** The installed agent, if any. */
 export function currentAgent(): AgentCore | undefined {
   return state().agent;
@@ -84,11 +112,15 @@ export function install(opts: InstallOptions = {}): AgentCore {
   s.agent = agent;
   const uninstallers: Record<CaptureName, () => () => void> = { sdk: installSdkCapture, http: installHttpCapture, fetch: installFetchCapture, net: installNetCapture };
   for (const name of opts.captures ?? ALL_CAPTURES) if (!s.hooks.has(name)) s.hooks.set(name, uninstallers[name]());
+  const env = opts.env ?? process.env;
+  if (!opts.policy && env.WARDEN_POLICY_STORE?.trim()) startPolicyDistribution(env, agent, policy, log, clock);
   return agent;
 }
 
 /** Removes every hook and forgets the agent (tests; a process normally keeps it). */
 export function uninstall(): void {
+  distribution?.stop();
+  distribution = undefined;
   const s = state();
   for (const undo of s.hooks.values()) undo();
   s.hooks.clear();
