@@ -206,6 +206,13 @@ export class TimelinePrinter {
         }
         return `${at}  ${cyan(tag('slack ▸'))} ${l.channel ?? (l.user ? `@${l.user}` : '')} ${firstLine(l.text)}`;
       }
+      case 'policy': {
+        const what = l.action === 'publish' ? `${l.by} published ${bold(l.published ?? l.to)}${l.sequence !== undefined ? dim(` (sequence ${l.sequence})`) : ''}` : `${l.by} ${l.killSwitch ? red(bold('engaged the kill switch')) : green('released the kill switch')}`;
+        const moved = l.from === l.to ? dim(`version stays ${l.to}`) : `${dim(l.from)} → ${green(l.to)}`;
+        const sw = l.switched.length ? `switched: ${l.switched.join(', ')}` : red(bold('nobody switched;'));
+        const kept = l.kept.length ? red(`${l.switched.length ? ';' : ''} kept their version: ${l.kept.map((k) => `${k.who} (${k.reason})`).join(', ')}`) : '';
+        return `${at}  ${magenta(tag('policy'))} ${what}  ${moved}\n${' '.repeat(20)}${sw}${kept}`;
+      }
       case 'summary':
         return null;
     }

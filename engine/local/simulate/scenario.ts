@@ -135,8 +135,23 @@ const RestoreStepSchema = step({
   restore: z.strictObject({ function: name, by: z.string().min(1).default('U0SECLEAD1') }),
 });
 const NoteStepSchema = step({ note: z.string().min(1).max(500) });
+const PublishStepSchema = step({
+  /** compiles this rules directory (relative to the scenario) and publishes it, signed, to the simulation's store; every agent and the engine refresh */
+  publish: z.strictObject({
+    rules: z.string().min(1, 'name the rules directory to publish, relative to the scenario file'),
+    by: z.string().min(1).max(200).default('simulate'),
+    /** `untrusted`: signed with a key the agents do not trust (a forged publish: they keep the version they have) */
+    signedBy: z.enum(['trusted', 'untrusted']).default('trusted'),
+  }),
+});
+const KillSwitchStepSchema = step({
+  /** engages (on) or releases (off) the signed kill switch: every agent to monitor mode, or back */
+  killswitch: z.union([z.enum(['on', 'off']), z.boolean().transform((b) => (b ? 'on' : 'off'))]),
+  reason: z.string().min(1).max(500).default('engaged in the simulation'),
+  by: z.string().min(1).max(200).default('simulate'),
+});
 
-const StepSchema = z.union([InvokeStepSchema, ClickStepSchema, AckStepSchema, RestoreStepSchema, NoteStepSchema]);
+const StepSchema = z.union([InvokeStepSchema, ClickStepSchema, AckStepSchema, RestoreStepSchema, NoteStepSchema, PublishStepSchema, KillSwitchStepSchema]);
 export type ScenarioStep = z.infer<typeof StepSchema>;
 
 const WORKFLOWS = ['escalate', 'quarantine', 'restore', 'approval'] as const;

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { RoutedTarget } from '../event-pattern';
 import type { SimulatedAccount } from '../../../workflows/local/simulated-account';
 import type { ExecutionResult, LocalRunner, TaskContext } from '../../../workflows/local/runner';
@@ -265,6 +265,7 @@ class Simulation {
         agentVerdict: typeof d.agentVerdict === 'string' ? d.agentVerdict : null,
         blocked: d.blocked === true,
         count: typeof d.count === 'number' ? d.count : 1,
+        policyVersion: typeof d.policyVersion === 'string' ? d.policyVersion : null,
         access,
       };
       this.emit(line);
@@ -483,6 +484,16 @@ class Simulation {
       await this.click(step.click.user, step.click.function, step.click.button);
     } else if ('ack' in step) {
       await this.click(step.ack.user, step.ack.function, 'acknowledge');
+    } else if ('publish' in step) {
+      const dir = isAbsolute(step.publish.rules) ? step.publish.rules : resolve(this.baseDir, step.publish.rules);
+      this.note(`${step.publish.by} publishes the rules in ${step.publish.rules}${step.publish.signedBy === 'untrusted' ? ' signed with a key nobody trusts' : ''}`, 'step');
+      const change = await this.work.track(this.env.publish(dir, { by: step.publish.by, trusted: step.publish.signedBy === 'trusted' }));
+      this.policyLine('publish', step.publish.by, change);
+    } else if ('killswitch' in step) {
+      const on = step.killswitch === 'on';
+      this.note(`${step.by} ${on ? `engages the kill switch (${step.reason})` : 'releases the kill switch'}`, 'step');
+      const change = await this.work.track(this.env.killSwitch(on, on ? step.reason : '', step.by));
+      this.policyLine('killswitch', step.by, change);
     } else if ('restore' in step) {
       const fn = step.restore.function;
       const q = [...this.executions.values()].filter((e) => e.workflow === 'quarantine' && e.functionName === fn && e.incidentId).at(-1);
@@ -492,6 +503,13 @@ class Simulation {
       }
       this.note(`${step.restore.by} starts the restore workflow for ${fn} (incident ${q.incidentId})`, 'step');
       await this.work.track(this.env.startRestore(fn, q.incidentId!, step.restore.by));
+    }
+  }
+
+  private policyLine(action: 'publish' | 'killswitch', by: string, c: wiring.PolicyChange): void {
+    this.emit({ type: 'policy', t: this.iso(), action, by, from: c.from, to: c.to, ...(c.published !== null ? { published: c.published } : {}), ...(c.sequence !== undefined ? { sequence: c.sequence } : {}), killSwitch: c.killSwitch, switched: c.switched, kept: c.kept });
+    if (action === 'publish' && c.published !== null && c.to !== c.published) {
+      this.note(`${c.published} was written to the store but not accepted: ${c.kept.map((k) => `${k.who} kept ${k.version ?? 'no version'} (${k.reason})`).join(', ') || 'nobody switched'}`);
     }
   }
 

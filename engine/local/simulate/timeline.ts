@@ -18,6 +18,8 @@ export interface AccessLine {
   agentVerdict: string | null;
   blocked: boolean;
   count: number;
+  /** the version the agent decided with (a publish step changes it) */
+  policyVersion?: string | null;
   access: Record<string, unknown>;
 }
 
@@ -97,6 +99,26 @@ export interface SlackLine {
   ts?: string;
 }
 
+/** a rules version published (or the kill switch moved) mid-scenario through the signed local store */
+export interface PolicyLine {
+  type: 'policy';
+  t: string;
+  action: 'publish' | 'killswitch';
+  by: string;
+  /** the version in force before and after, per the engine's source (unchanged when nobody switched) */
+  from: string;
+  to: string;
+  /** the version written to the store (publish only), accepted or not */
+  published?: string;
+  /** the pointer's sequence after the publish (publish only) */
+  sequence?: number;
+  killSwitch: boolean;
+  /** who switched: every function's agent and "engine" */
+  switched: string[];
+  /** who refused the change and kept its version, with the reason (bad-signature, …) */
+  kept: { who: string; reason: string; version: string | null }[];
+}
+
 export interface NoteLine {
   type: 'note';
   t: string;
@@ -154,7 +176,7 @@ export interface RoleState {
   concurrency: number | null;
 }
 
-export type TimelineLine = AccessLine | DecisionLine | WorkflowStartLine | WorkflowStateLine | WorkflowEndLine | ActionLine | SlackLine | NoteLine | SummaryLine;
+export type TimelineLine = AccessLine | DecisionLine | WorkflowStartLine | WorkflowStateLine | WorkflowEndLine | ActionLine | SlackLine | PolicyLine | NoteLine | SummaryLine;
 
 /** The `type`s that appear in `--json` output. */
-export const JSON_TYPES = ['access', 'decision', 'workflow.start', 'workflow.state', 'workflow.end', 'action', 'slack.message', 'summary'] as const;
+export const JSON_TYPES = ['access', 'decision', 'workflow.start', 'workflow.state', 'workflow.end', 'action', 'slack.message', 'policy', 'summary'] as const;

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +13,8 @@ import type { SimulatedAccount } from '../../../workflows/local/simulated-accoun
 import type { TaskTokenRegistry } from '../../../workflows/local/task-tokens';
 import type { AgentCore } from '../../agent/core';
 import type { AgentConfig } from '../../agent/config';
+import type { PolicySource } from '../../distribution/policy-source';
+import type { WardenPolicy } from '../../policy/compile';
 import type { PutEntry, BusEvent } from './bus';
 import { SimulationSetupError } from './errors';
 import { AWS_SERVICES, awsEndpointHost, type RunnerEvent } from './function-runtime';
@@ -54,10 +56,32 @@ export interface ClickResult {
   channel: string | null;
 }
 
+/** what a publish or kill-switch step changed */
+export interface PolicyChange {
+  /** the engine's version before and after */
+  from: string;
+  to: string;
+  /** the version written to the store (publish), whether or not anyone accepted it */
+  published: string | null;
+  sequence: number | undefined;
+  killSwitch: boolean;
+  /** function names whose agent switched, and "engine" */
+  switched: string[];
+  kept: { who: string; reason: string; version: string | null }[];
+}
+
+/** the engine's name among the policy sources */
+export const ENGINE = 'rules engine';
+
 export interface Environment {
   runner: LocalRunner;
   busName: string;
+  /** the first version in the simulation's signed store (the scenario's rules) */
   policyVersion: string;
+  /** compiles a rules directory and publishes it through the real publish path; every agent and the engine refresh */
+  publish(rulesDir: string, opts: { by: string; trusted: boolean }): Promise<PolicyChange>;
+  /** moves the signed kill switch; every agent and the engine refresh */
+  killSwitch(engaged: boolean, reason: string, by: string): Promise<PolicyChange>;
   standIns: StandInHosts;
   /** the function's handler wrapped by the real agent, configured as in Lambda; calls are serialized */
   functionInvoker(fn: string, builtIn: (event: RunnerEvent) => Promise<unknown>): Promise<(event: unknown) => Promise<unknown>>;
@@ -104,9 +128,32 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   const repo = await policyMod.loadRulesDir(o.rulesDir).catch((err: unknown) => {
     throw new SimulationSetupError(`the rules in ${o.rulesDir} do not load: ${(err as Error).message}`, { cause: err });
   });
-  const policy = policyMod.compilePolicy(repo);
+  const compiled = policyMod.compilePolicy(repo);
   const bundlePath = join(o.tmpDir, 'policy.json');
-  writeFileSync(bundlePath, JSON.stringify(policyMod.toBundle(policy)));
+  const initialBundle = JSON.stringify(policyMod.toBundle(compiled));
+  writeFileSync(bundlePath, initialBundle);
+
+  // ---- distribution: a local signed store (temp dir, fresh key pair), the initial rules its first version;
+  //      the agents and the engine enforce what they verified from it, as on AWS ---------------------------
+  const { createLocalDistribution } = await import('../../distribution/local');
+  const { generateSigningKeyPair } = await import('../../distribution/signing');
+  const { readBundle } = await import('../../policy/bundle');
+  const storeDir = join(o.tmpDir, 'policy-store');
+  mkdirSync(storeDir, { recursive: true });
+  const distClock = { now: () => o.clock.nowMs() };
+  const dist = createLocalDistribution<WardenPolicy>({ loadBundle: (text) => readBundle(text), clock: distClock, dir: storeDir });
+  const first = await dist.publish(initialBundle, 'simulate (the scenario\'s rules)');
+  const startSource = async (who: string): Promise<PolicySource<WardenPolicy>> => {
+    const source = dist.source();
+    try {
+      await source.start();
+    } catch (err) {
+      throw new SimulationSetupError(`the ${who} could not load the first version from the simulation's policy store: ${(err as Error).message}`, { cause: err });
+    }
+    return source;
+  };
+  const sources = new Map<string, PolicySource<WardenPolicy>>();
+  closers.push(() => { for (const src of sources.values()) src.stop(); });
 
   // ---- template pieces --------------------------------------------------------------------------
   const { functionsFromTemplate } = await import('../../../workflows/local/asl-from-template');
@@ -184,9 +231,11 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     if (st) st.agent = undefined;
     const ebClient = eventBridge();
     (ebClient as unknown as Record<symbol, boolean>)[AGENT_EXEMPT] = true;
+    const source = await startSource(`agent of ${fn}`);
+    sources.set(fn, source);
     const core = agentRuntime.install({
       config,
-      policy,
+      policy: source.current(),
       clock: () => o.clock.nowMs(),
       log: agentLog(fn),
       // the flush budget and retry back-off run on simulated time: a loaded machine must not turn into lost events
@@ -235,6 +284,10 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   const { Logger } = await import('@aws-lambda-powertools/logger');
   type Metrics = import('@aws-lambda-powertools/metrics').Metrics;
   const engineEb = eventBridge();
+  const engineSource = await startSource('rules engine');
+  sources.set(ENGINE, engineSource);
+  const { evaluatorFor } = await import('../../handler/evaluator');
+  const { evaluatorFromSource } = await import('../../distribution/engine-source');
   const engine = createHandler(
     { ...engineFn.environment, WARDEN_RULES_BUNDLE: bundlePath },
     {
@@ -242,6 +295,8 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
       eventBridge: engineEb,
       now: () => o.clock.nowMs(),
       logger: new Logger({ serviceName: 'warden-engine', logLevel: 'SILENT' }),
+      // the verified version in force in the signed store (refreshed at the scenario's publish steps)
+      evaluate: evaluatorFromSource(engineSource, (p) => evaluatorFor(p)),
       // metrics would print CloudWatch EMF lines into the timeline; the counts are in the report anyway
       metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined } as unknown as Metrics,
     },
@@ -429,10 +484,48 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     o.startWorkflow(sm.logicalId, { incidentId, requestedBy: by, reason: `restore requested by ${by} in the simulation` });
   };
 
+  // ---- a publish (or kill switch) mid-scenario: written to the store, then every source refreshes --------
+  /** every agent and the engine refresh from the store (between invocations, as a timer would) */
+  const refreshAll = async (): Promise<{ switched: string[]; kept: PolicyChange['kept'] }> => {
+    await idle();
+    const switched: string[] = [];
+    const kept: PolicyChange['kept'] = [];
+    for (const [who, source] of sources) {
+      const before = { version: source.version, engaged: source.killSwitch.engaged };
+      const outcome = await source.refresh();
+      for (const p of outcome.problems) kept.push({ who, reason: p.reason, version: p.keptVersion ?? null });
+      if (source.version === before.version && source.killSwitch.engaged === before.engaged) continue;
+      switched.push(who);
+      // the agent takes the verified policy as startAgentPolicyRefresh hands it over on AWS
+      cores.get(who)?.setPolicy(source.current(), source.killSwitch.engaged ? 'monitor' : undefined);
+    }
+    return { switched, kept };
+  };
+  const publish: Environment['publish'] = async (rulesDir, opts) => {
+    const from = engineSource.version ?? '(none)';
+    const rules = await policyMod.loadRulesDir(rulesDir).catch((err: unknown) => {
+      throw new SimulationSetupError(`the rules to publish in ${rulesDir} do not load: ${(err as Error).message}`, { cause: err });
+    });
+    const bundle = JSON.stringify(policyMod.toBundle(policyMod.compilePolicy(rules)));
+    // untrusted: a publisher whose key the agents and the engine were not configured with
+    const publisher = opts.trusted ? dist : createLocalDistribution<WardenPolicy>({ loadBundle: (text) => readBundle(text), clock: distClock, dir: storeDir, keyPair: generateSigningKeyPair() });
+    const result = await publisher.publish(bundle, opts.by);
+    const { switched, kept } = await refreshAll();
+    return { from, to: engineSource.version ?? '(none)', published: result.policyVersion, sequence: result.sequence, killSwitch: engineSource.killSwitch.engaged, switched, kept };
+  };
+  const killSwitch: Environment['killSwitch'] = async (engaged, reason, by) => {
+    const from = engineSource.version ?? '(none)';
+    await dist.killSwitch(engaged, reason, by);
+    const { switched, kept } = await refreshAll();
+    return { from, to: engineSource.version ?? '(none)', published: null, sequence: undefined, killSwitch: engineSource.killSwitch.engaged, switched, kept };
+  };
+
   return {
     runner,
     busName,
-    policyVersion: policy.policyVersion,
+    policyVersion: first.policyVersion,
+    publish,
+    killSwitch,
     standIns,
     functionInvoker,
     invokeTemplateFunction,
