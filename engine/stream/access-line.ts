@@ -68,7 +68,8 @@ function fastEvent(o: unknown): AccessEvent | null {
   if (!isStr(fn.name, 1, 256) || !optStr(fn.account, 32) || !optStr(fn.region, 64) || !optStr(fn.roleArn, 2048)) return null;
   let tags: Record<string, string> = {};
   if (fn.tags !== undefined) {
-    if (!isObj(fn.tags) || Object.getPrototypeOf(fn.tags) !== Object.prototype) return null;
+    // an own `__proto__` key (JSON.parse makes one) is dropped by the schema's record: let it decide
+    if (!isObj(fn.tags) || Object.getPrototypeOf(fn.tags) !== Object.prototype || Object.hasOwn(fn.tags, '__proto__')) return null;
     for (const k in fn.tags) {
       if (k.length > 256 || !isStr(fn.tags[k], 0, 512)) return null;
     }
