@@ -129,3 +129,42 @@ timeline: [{ at: 0, note: hi }]
     ]);
   });
 });
+
+describe('publish and killswitch steps', () => {
+  const withSteps = (steps: string) => `${minimal}${steps}`;
+
+  it('parses them with their defaults', () => {
+    const s = parseScenario(withSteps(`
+  - at: 1m
+    publish: { rules: ./rules-v2 }
+  - at: 2m
+    publish: { rules: ./rules-v1, by: U0MALLORY, signedBy: untrusted }
+  - at: 3m
+    killswitch: on
+  - at: 4m
+    killswitch: off
+    by: U0SECLEAD1
+`));
+    expect(s.timeline.slice(1)).toEqual([
+      { at: 60_000, publish: { rules: './rules-v2', by: 'simulate', signedBy: 'trusted' } },
+      { at: 120_000, publish: { rules: './rules-v1', by: 'U0MALLORY', signedBy: 'untrusted' } },
+      { at: 180_000, killswitch: 'on', reason: 'engaged in the simulation', by: 'simulate' },
+      { at: 240_000, killswitch: 'off', reason: 'engaged in the simulation', by: 'U0SECLEAD1' },
+    ]);
+  });
+
+  it('reports a publish without rules, an unknown signer and a bad kill switch value', () => {
+    expect(issuesOf(withSteps(`
+  - at: 1m
+    publish: {}
+  - at: 2m
+    publish: { rules: ./r, signedBy: someone }
+  - at: 3m
+    killswitch: maybe
+`))).toEqual([
+      'timeline[1].publish.rules: Invalid input: expected string, received undefined',
+      'timeline[2].publish.signedBy: Invalid option: expected one of "trusted"|"untrusted"',
+      expect.stringMatching(/^timeline\[3\]\.killswitch: /),
+    ]);
+  });
+});
