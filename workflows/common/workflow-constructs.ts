@@ -26,14 +26,20 @@ export interface ResponseWorkflowProps {
 }
 
 /** IAM reads every quarantine/restore task may need to observe a function and its role. */
-export const READ_ACCOUNT = {
-  iam: ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:GetRolePolicy'],
-  lambda: ['lambda:GetFunction', 'lambda:ListEventSourceMappings'],
-};
+const READ_ROLE_ACTIONS = ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:GetRolePolicy'];
 
 export function roleArns(scope: Construct): string { return Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' }); }
 export function mappingArns(scope: Construct): string { return Stack.of(scope).formatArn({ service: 'lambda', resource: 'event-source-mapping', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }); }
 export function functionArns(scope: Construct): string { return Stack.of(scope).formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }); }
+
+/** What quarantine and restore read to snapshot or compare a role and function (ListEventSourceMappings has no resource-level permission). */
+export function readAccountStatements(scope: Construct): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ actions: READ_ROLE_ACTIONS, resources: [roleArns(scope)] }),
+    new iam.PolicyStatement({ actions: ['lambda:GetFunction'], resources: [functionArns(scope)] }),
+    new iam.PolicyStatement({ actions: ['lambda:ListEventSourceMappings'], resources: ['*'] }),
+  ];
+}
 
 /**
  * Defence in depth for the guardrail: whatever the code decides, these roles may not change a

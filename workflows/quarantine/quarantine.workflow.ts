@@ -4,7 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { READ_ACCOUNT, denyOwnComponents, executionLogs, functionArns, invoke, mappingArns, resolveGuardrails, roleArns, taskLambda, withThrottleRetry, type ResponseWorkflowProps } from '../common/workflow-constructs';
+import { readAccountStatements, denyOwnComponents, executionLogs, functionArns, invoke, mappingArns, resolveGuardrails, roleArns, taskLambda, withThrottleRetry, type ResponseWorkflowProps } from '../common/workflow-constructs';
 import type { QuarantineTask } from './tasks';
 
 export type QuarantineWorkflowProps = ResponseWorkflowProps;
@@ -26,11 +26,7 @@ export class QuarantineWorkflow extends Construct {
     super(scope, id);
     const guardrails = resolveGuardrails(props.guardrails);
     const entry = join(__dirname, 'handler.ts');
-    const read = [
-      new iam.PolicyStatement({ actions: READ_ACCOUNT.iam, resources: [roleArns(this)] }),
-      new iam.PolicyStatement({ actions: ['lambda:GetFunction'], resources: [functionArns(this)] }),
-      new iam.PolicyStatement({ actions: ['lambda:ListEventSourceMappings'], resources: ['*'] }),
-    ];
+    const read = readAccountStatements(this);
     // ListFunctions (account-wide, no resource-level permission): who else uses the role
     const blastRadius = new iam.PolicyStatement({ actions: ['lambda:ListFunctions'], resources: ['*'] });
     const fn = (cid: string, task: QuarantineTask, description: string, statements: iam.PolicyStatement[]) =>

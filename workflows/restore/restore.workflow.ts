@@ -4,7 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { READ_ACCOUNT, denyOwnComponents, executionLogs, functionArns, invoke, mappingArns, resolveGuardrails, roleArns, taskLambda, withThrottleRetry, type ResponseWorkflowProps } from '../common/workflow-constructs';
+import { readAccountStatements, denyOwnComponents, executionLogs, functionArns, invoke, mappingArns, resolveGuardrails, roleArns, taskLambda, withThrottleRetry, type ResponseWorkflowProps } from '../common/workflow-constructs';
 
 export type RestoreWorkflowProps = ResponseWorkflowProps;
 
@@ -21,11 +21,7 @@ export class RestoreWorkflow extends Construct {
     super(scope, id);
     const guardrails = resolveGuardrails(props.guardrails);
     const entry = join(__dirname, 'handler.ts');
-    const read = [
-      new iam.PolicyStatement({ actions: READ_ACCOUNT.iam, resources: [roleArns(this)] }),
-      new iam.PolicyStatement({ actions: ['lambda:GetFunction'], resources: [functionArns(this)] }),
-      new iam.PolicyStatement({ actions: ['lambda:ListEventSourceMappings'], resources: ['*'] }),
-    ];
+    const read = readAccountStatements(this);
     const planFn = taskLambda(this, 'PlanFn', { entry, wardenTask: 'restore.plan', description: 'Warden restore: compare snapshot and live state', props, guardrails, statements: read });
     const applyFn = taskLambda(this, 'ApplyFn', {
       entry, wardenTask: 'restore.apply', description: 'Warden restore: put role and function back as in the snapshot', props, guardrails,
