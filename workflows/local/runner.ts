@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jsonataOrAssignUses } from './asl-guard';
+import { jsonataOrAssignUses, timeoutMatchDivergences } from './asl-guard';
 import { functionsFromTemplate, PLACEHOLDER, stateMachinesFromTemplate, type CfnTemplate, type TemplateFunction, type TemplateStateMachine } from './asl-from-template';
 import { SimClock } from './sim-clock';
 import { SimulatedAccount, SimulatedAwsError } from './simulated-account';
@@ -244,6 +244,8 @@ export class LocalRunner {
         const def = m.definition as unknown as AslDefinition;
         const jsonata = jsonataOrAssignUses(def);
         if (jsonata.length) throw new LocalRunnerError(`state machine ${m.logicalId} uses JSONata or Assign, which aws-local-stepfunctions ignores (it would run differently here than on AWS); keep definitions on JSONPath:\n  ${jsonata.join('\n  ')}`);
+        const timeouts = timeoutMatchDivergences(def);
+        if (timeouts.length) throw new LocalRunnerError(`state machine ${m.logicalId} would handle a task timeout differently here than on AWS (on AWS, States.TaskFailed never matches States.Timeout; aws-local-stepfunctions cannot tell the local timeouts apart); put a matcher naming States.Timeout first:\n  ${timeouts.join('\n  ')}`);
         this.validate(m, def);
         const { StateMachine } = await loadAls();
         // ARNs are placeholders and every Task is served locally, so ARN checks add nothing.
