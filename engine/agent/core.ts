@@ -5,6 +5,7 @@
  */
 import type { Access, AccessEvent, FunctionIdentity, Mode, Verdict } from '../events/access-event';
 import type { Severity } from '../events/decision-event';
+import type { ExceptionLookup } from '../handler/exception-match';
 import type { CompiledPolicy } from '../policy/types';
 import type { AgentConfig } from './config';
 import { AccessDeniedByPolicy } from './errors';
@@ -86,6 +87,8 @@ export interface AgentCoreOptions {
   maxRecords?: number;
   /** the IP actually connected to for a host/port, when a socket saw it (fills the event's `address`). */
   addressOf?: (host: string | undefined, port: number | undefined) => string | undefined;
+  /** the function's approved, time-bound exceptions (signed documents from the policy store): consulted on `unlisted` only. */
+  exceptions?: () => ExceptionLookup | undefined;
 }
 
 export const RULE_POLICY_UNAVAILABLE = 'warden:policy-unavailable';
@@ -291,10 +294,17 @@ export class AgentCore {
         this.o.log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: 'policy decide threw; deciding deny', access, error: String(err) }));
       }
     }
+    // An approved exception turns exactly that access from unlisted into allow, never a deny; its
+    // decision is cached no longer than the exception lasts (decidedAt is set so the TTL ends there).
+    let decidedAt = now;
+    if (verdict === 'unlisted' && this.o.exceptions) {
+      const ex = this.o.exceptions()?.find(access, now);
+      if (ex) { verdict = 'allow'; rule = `exception:${ex.exceptionId}`; severity = 'info'; decidedAt = Math.min(now, ex.expiresAtMs - 1 - this.ttl); }
+    }
     let blocked = this.mode === 'block' && verdict !== 'allow';
     if (!policy && (this.o.config.failOpen || this.mode !== 'block')) { blocked = false; failOpen = true; }
     const rec: AccessRecord = {
-      key, access, verdict, rule, severity, blocked, failOpen, decidedAt: now, policyVersion: policy?.policyVersion, generation: this.generation,
+      key, access, verdict, rule, severity, blocked, failOpen, decidedAt, policyVersion: policy?.policyVersion, generation: this.generation,
       pending: 0, windowFirst: now, lastSeen: now, reported: false, lastReportedAt: 0,
     };
     if (previous) {

@@ -1,7 +1,7 @@
 import type { CompiledPolicy } from '../policy/types';
 import type { KillSwitch } from './documents';
-import { createPolicySource, type BundleLoader, type Clock, type PolicySource } from './policy-source';
-import { formatPolicySourceEvent, parseDistributionEnv, trustedKeysFromEnv } from './runtime';
+import { createPolicySource, type BundleLoader, type Clock, type ExceptionSet, type PolicySource } from './policy-source';
+import { exceptionKeysFromEnv, formatPolicySourceEvent, parseDistributionEnv, trustedKeysFromEnv } from './runtime';
 import { createVerifier } from './signing';
 import { openStore } from './store';
 
@@ -15,15 +15,19 @@ export interface AgentPolicyUpdate<P extends CompiledPolicy> {
   /** the policy to enforce from now on (its modeFor answers `monitor` while the kill switch is engaged). */
   policy: P;
   killSwitch: KillSwitch;
+  /** the function's approved exceptions in force (empty unless WARDEN_EXCEPTIONS_PUBLIC_KEY is set). */
+  exceptions: ExceptionSet;
 }
 
 export interface AgentRefreshOptions<P extends CompiledPolicy> {
   env: Record<string, string | undefined>;
   loadBundle: BundleLoader<P>;
+  /** the function the agent protects: its signed exceptions document is fetched when WARDEN_EXCEPTIONS_PUBLIC_KEY is set. */
+  functionName?: string;
   /** the bundle the agent loaded at cold start (enforced until the store answers). */
   initial?: P;
   log: (line: string) => void;
-  /** every change of policy or kill switch, after it is verified. */
+  /** every change of policy, kill switch or exceptions, after it is verified. */
   onUpdate: (update: AgentPolicyUpdate<P>) => void;
   clock?: Clock;
   /** for tests: the S3 client to use for s3:// stores. */
@@ -40,6 +44,9 @@ export async function startAgentPolicyRefresh<P extends CompiledPolicy>(opts: Ag
   const env = parseDistributionEnv(opts.env);
   if (!env.WARDEN_POLICY_STORE) return undefined;
   const verifier = createVerifier(trustedKeysFromEnv(env));
+  const exceptionKeys = exceptionKeysFromEnv(env);
+  // a key of its own, trusted for exceptions documents only (never for bundles, pointers, the kill switch)
+  const exceptions = exceptionKeys !== undefined && opts.functionName ? { functionName: opts.functionName, verifier: createVerifier(exceptionKeys) } : undefined;
   let s3Client = opts.s3Client;
   if (!s3Client && env.WARDEN_POLICY_STORE.startsWith('s3://')) {
     const { S3Client } = await import('@aws-sdk/client-s3');
@@ -51,14 +58,15 @@ export async function startAgentPolicyRefresh<P extends CompiledPolicy>(opts: Ag
   const ref: { source?: PolicySource<P>; ready: boolean } = { ready: false };
   const push = () => {
     if (!ref.source || !ref.ready) return;
-    opts.onUpdate({ policy: ref.source.current(), killSwitch: ref.source.killSwitch });
+    opts.onUpdate({ policy: ref.source.current(), killSwitch: ref.source.killSwitch, exceptions: ref.source.exceptions() });
   };
   const source = createPolicySource<P>({
     store, verifier, loadBundle: opts.loadBundle, refreshMs: env.WARDEN_POLICY_REFRESH_MS,
     ...(opts.initial ? { initial: opts.initial } : {}), ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(exceptions ? { exceptions } : {}),
     onEvent: (e) => {
       opts.log(formatPolicySourceEvent(e, 'warden.agent'));
-      if (e.type === 'loaded' || e.type === 'kill-switch') push();
+      if (e.type === 'loaded' || e.type === 'kill-switch' || e.type === 'exceptions') push();
     },
   });
   ref.source = source;
@@ -68,6 +76,6 @@ export async function startAgentPolicyRefresh<P extends CompiledPolicy>(opts: Ag
     // no policy anywhere yet: already logged; the source keeps retrying on its interval
   }
   ref.ready = true;
-  if (source.version !== null && (source.version !== opts.initial?.policyVersion || source.killSwitch.engaged)) push();
+  if (source.version !== null && (source.version !== opts.initial?.policyVersion || source.killSwitch.engaged || source.exceptions().size > 0)) push();
   return source;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DocumentError } from './errors';
 import { SignatureSchema, sha256Hex, type Signer, type Verifier } from './signing';
 import { isPolicyVersion } from './store';
+import { AccessSchema } from '../events/access-event';
 
 /** The documents a store holds besides bundles. Every one is parsed with its schema before use. */
 
@@ -65,16 +66,45 @@ export const ControlSchema = z.object({
 }).strict();
 export type Control = z.infer<typeof ControlSchema>;
 
+/** Most exceptions one function's document holds (a larger set is refused at publish, with the reason). */
+export const MAX_EXCEPTIONS_PER_FUNCTION = 1000;
+
+/** One approved, time-bound exception as agents receive it (engine/handler/exception-match.ts matches it). */
+export const ExceptionGrantSchema = z.object({
+  exceptionId: z.string().min(1).max(256),
+  approvalId: z.string().min(1).max(256).optional(),
+  grantedBy: z.string().max(256).optional(),
+  /** the exact access that was approved: literal values, never patterns */
+  access: AccessSchema,
+  expiresAt: isoTime,
+}).strict();
+export type ExceptionGrant = z.infer<typeof ExceptionGrantSchema>;
+
+/**
+ * `exceptions/<function>.json` payload: the active exceptions of ONE function. The function name is
+ * signed (a document cannot be copied to another function's key) and `sequence` only grows (an
+ * older document cannot be replayed over a newer one).
+ */
+export const ExceptionsDocSchema = z.object({
+  kind: z.literal('exceptions'),
+  functionName: z.string().min(1).max(256),
+  sequence: z.number().int().min(1),
+  publishedAt: isoTime,
+  publishedBy: actor,
+  exceptions: z.array(ExceptionGrantSchema).max(MAX_EXCEPTIONS_PER_FUNCTION),
+}).strict();
+export type ExceptionsDoc = z.infer<typeof ExceptionsDocSchema>;
+
 /** A signed JSON document: the payload is kept as the exact signed text. */
 export const SignedEnvelopeSchema = z.object({
   format: z.literal('warden.signed/v1'),
-  kind: z.enum(['pointer', 'control']),
-  payload: z.string().min(2).max(65536),
+  kind: z.enum(['pointer', 'control', 'exceptions']),
+  payload: z.string().min(2).max(1_048_576),
   signature: SignatureSchema,
 }).strict();
 
-type EnvelopeKind = 'pointer' | 'control';
-const PAYLOAD = { pointer: PointerSchema, control: ControlSchema } as const;
+export type EnvelopeKind = 'pointer' | 'control' | 'exceptions';
+const PAYLOAD = { pointer: PointerSchema, control: ControlSchema, exceptions: ExceptionsDocSchema } as const;
 type PayloadOf<K extends EnvelopeKind> = z.infer<(typeof PAYLOAD)[K]>;
 
 export async function encodeSigned<K extends EnvelopeKind>(kind: K, payload: PayloadOf<K>, signer: Signer): Promise<Uint8Array> {

@@ -37,6 +37,8 @@ export function reportSourceEvents(log: EngineLogger, count?: (name: string) => 
     } else if (e.type === 'rejected') {
       log.error(`policy ${e.what} rejected (${e.reason}); still enforcing ${e.keptVersion ?? 'no policy'}`, { ...e });
       count?.('PolicyRejected');
+    } else if (e.type === 'exceptions') {
+      log.info(`${e.count} approved exception(s) in force for ${e.functionName}`, { ...e });
     } else {
       (e.engaged ? log.warn : log.info)(`kill switch ${e.engaged ? 'engaged' : 'released'}`, { ...e });
     }

@@ -1,9 +1,10 @@
 import type { Mode } from '../events/access-event';
+import { exceptionLookup, NO_EXCEPTIONS, type ExceptionLookup } from '../handler/exception-match';
 import type { CompiledPolicy } from '../policy/types';
-import { decodeSigned, parseBundleSignatureFile, type Control, type KillSwitch, type Pointer } from './documents';
+import { decodeSigned, parseBundleSignatureFile, type Control, type ExceptionGrant, type ExceptionsDoc, type KillSwitch, type Pointer } from './documents';
 import { DistributionError, DocumentError, PolicyUnavailableError, SignatureError, StoreError } from './errors';
 import { createVerifier, sha256Hex, type Verifier } from './signing';
-import { CONTROL_KEY, POINTER_KEY, type PolicyStore } from './store';
+import { CONTROL_KEY, exceptionsKey, POINTER_KEY, type PolicyStore } from './store';
 
 /**
  * The verifying policy source used by the agent and the rules engine: loads the current bundle
@@ -25,12 +26,28 @@ export type RejectReason =
   | 'corrupt'           // malformed JSON/document, or bytes that do not match their digest
   | 'compile-failed'    // the bundle verified but does not load as a policy
   | 'version-mismatch'  // the bundle compiles to another version than the pointer names
-  | 'rollback';         // a pointer/control older than one already accepted
+  | 'rollback'          // a pointer/control/exceptions document older than one already accepted
+  | 'misplaced';        // an exceptions document signed for another function
+
+export type RejectedWhat = 'pointer' | 'bundle' | 'control' | 'exceptions';
 
 export type PolicySourceEvent =
   | { type: 'loaded'; policyVersion: string; previousVersion: string | null; sequence: number | null; from: 'store' | 'initial' }
-  | { type: 'rejected'; what: 'pointer' | 'bundle' | 'control'; reason: RejectReason; message: string; keptVersion: string | null; policyVersion?: string }
-  | { type: 'kill-switch'; engaged: boolean; reason: string; sequence: number | null; updatedBy: string | null };
+  | { type: 'rejected'; what: RejectedWhat; reason: RejectReason; message: string; keptVersion: string | null; policyVersion?: string }
+  | { type: 'kill-switch'; engaged: boolean; reason: string; sequence: number | null; updatedBy: string | null }
+  /** the function's set of approved exceptions changed (a newer verified document, or none any more). */
+  | { type: 'exceptions'; functionName: string; sequence: number | null; count: number };
+
+/**
+ * The approved exceptions of the source's function in force: a lookup for the agent's decision
+ * path (exact match, expiry against the caller's clock) plus where it came from.
+ */
+export interface ExceptionSet extends ExceptionLookup {
+  readonly functionName: string;
+  /** sequence of the verified document; null when there is none */
+  readonly sequence: number | null;
+  readonly grants: readonly ExceptionGrant[];
+}
 
 export interface PolicySnapshot<P extends CompiledPolicy = CompiledPolicy> {
   /** the policy to decide with; its `modeFor` answers `monitor` while the kill switch is engaged. */
@@ -46,6 +63,8 @@ export interface PolicySnapshot<P extends CompiledPolicy = CompiledPolicy> {
 
 export interface RefreshOutcome {
   changed: boolean;
+  /** the function's exceptions changed (only with the `exceptions` option). */
+  exceptionsChanged: boolean;
   policyVersion: string | null;
   problems: Array<Extract<PolicySourceEvent, { type: 'rejected' }>>;
 }
@@ -65,6 +84,12 @@ export interface PolicySourceOptions<P extends CompiledPolicy = CompiledPolicy> 
   /** when `current()` finds the policy older than refreshMs, start a refresh in the background (Lambda freezes timers). Default true. */
   refreshOnUse?: boolean;
   timers?: { setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (handle: unknown) => void };
+  /**
+   * Also fetch this function's signed exceptions document (`exceptions/<function>.json`) on every
+   * refresh. Verified with `publicKey`/`verifier` here (the exceptions signing key), else with the
+   * policy keys. Missing: no exceptions. Bad: the last good set stays and the reason is reported.
+   */
+  exceptions?: { functionName: string; publicKey?: Parameters<typeof createVerifier>[0]; verifier?: Verifier };
 }
 
 export interface PolicySource<P extends CompiledPolicy = CompiledPolicy> {
@@ -76,6 +101,8 @@ export interface PolicySource<P extends CompiledPolicy = CompiledPolicy> {
   snapshot(): PolicySnapshot<P>;
   readonly version: string | null;
   readonly killSwitch: KillSwitch;
+  /** the function's approved exceptions in force (empty without the `exceptions` option or a document). */
+  exceptions(): ExceptionSet;
   /** one refresh now (joins a refresh already running). */
   refresh(): Promise<RefreshOutcome>;
   stop(): void;
@@ -85,13 +112,13 @@ export const DEFAULT_REFRESH_MS = 60_000;
 const KILL_SWITCH_OFF: KillSwitch = Object.freeze({ engaged: false, reason: '' });
 
 class Rejected extends DistributionError {
-  constructor(readonly what: 'pointer' | 'bundle' | 'control', readonly reason: RejectReason, message: string, readonly policyVersion?: string) {
+  constructor(readonly what: RejectedWhat, readonly reason: RejectReason, message: string, readonly policyVersion?: string) {
     super(message);
     this.name = 'Rejected';
   }
 }
 
-function classify(err: unknown, what: 'pointer' | 'bundle' | 'control', policyVersion?: string): Rejected {
+function classify(err: unknown, what: RejectedWhat, policyVersion?: string): Rejected {
   if (err instanceof Rejected) return err;
   const message = (err as Error)?.message ?? String(err);
   if (err instanceof StoreError) return new Rejected(what, 'store-unreachable', message, policyVersion);
@@ -119,6 +146,11 @@ export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(op
   const clock = options.clock ?? { now: () => Date.now() };
   const timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
   const refreshOnUse = options.refreshOnUse ?? true;
+  const exceptionsFor = options.exceptions;
+  const exceptionsVerifier = exceptionsFor
+    ? exceptionsFor.verifier ?? (exceptionsFor.publicKey !== undefined ? createVerifier(exceptionsFor.publicKey) : verifier)
+    : undefined;
+  const exceptionsDocKey = exceptionsFor ? exceptionsKey(exceptionsFor.functionName) : undefined;
 
   // All mutable state: `state` is replaced whole, never edited, so a reader sees one consistent version.
   interface State { base: P; effective: P; sequence: number | null; from: 'store' | 'initial'; loadedAt: number; killSwitch: KillSwitch }
@@ -126,6 +158,9 @@ export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(op
   let pointerSeq = 0;
   let controlSeq = 0;
   let killSwitch: KillSwitch = KILL_SWITCH_OFF;
+  const noExceptions = (functionName: string): ExceptionSet => Object.freeze({ functionName, sequence: null, grants: [], size: 0, find: NO_EXCEPTIONS.find });
+  let exceptionSet: ExceptionSet = noExceptions(exceptionsFor?.functionName ?? '');
+  let exceptionsSeq = 0;
   let knownBad: { key: string; rejected: Rejected } | undefined;
   let inflight: Promise<RefreshOutcome> | undefined;
   let lastAttempt = Number.NEGATIVE_INFINITY;
@@ -225,16 +260,51 @@ export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(op
     return undefined;
   }
 
+  /** The function's exceptions document: replaced only by a verified, newer one for this function. */
+  async function refreshExceptions(): Promise<{ problem?: Rejected; changed: boolean }> {
+    if (!exceptionsFor || !exceptionsDocKey) return { changed: false };
+    const fn = exceptionsFor.functionName;
+    const where = `${store.url}/${exceptionsDocKey}`;
+    let doc: ExceptionsDoc | undefined;
+    try {
+      const obj = await store.get(exceptionsDocKey);
+      if (obj) doc = decodeSigned('exceptions', obj.body, exceptionsVerifier!, where);
+    } catch (err) {
+      return { problem: classify(err, 'exceptions'), changed: false };
+    }
+    if (!doc) {
+      // none published, or removed: no exceptions (an exception only ever relaxes blocking, so losing it fails closed)
+      if (exceptionSet.sequence === null) return { changed: false };
+      exceptionSet = noExceptions(fn);
+      emit({ type: 'exceptions', functionName: fn, sequence: null, count: 0 });
+      return { changed: true };
+    }
+    if (doc.functionName !== fn) {
+      return { problem: new Rejected('exceptions', 'misplaced', `${where} holds the exceptions of ${JSON.stringify(doc.functionName)}, not of ${JSON.stringify(fn)} (copied from another function?); ignored, keeping ${exceptionSet.grants.length} exception(s)`), changed: false };
+    }
+    if (doc.sequence < exceptionsSeq) {
+      return { problem: new Rejected('exceptions', 'rollback', `${where} has sequence ${doc.sequence}, older than ${exceptionsSeq} already accepted (replayed document); ignored, keeping ${exceptionSet.grants.length} exception(s)`), changed: false };
+    }
+    exceptionsSeq = doc.sequence;
+    if (exceptionSet.sequence === doc.sequence) return { changed: false };
+    const lookup = exceptionLookup(doc.exceptions);
+    exceptionSet = Object.freeze({ functionName: fn, sequence: doc.sequence, grants: Object.freeze([...doc.exceptions]), size: lookup.size, find: lookup.find });
+    emit({ type: 'exceptions', functionName: fn, sequence: doc.sequence, count: doc.exceptions.length });
+    return { changed: true };
+  }
+
   async function doRefresh(): Promise<RefreshOutcome> {
     lastAttempt = clock.now();
     const problems: Rejected[] = [];
     let changed = false;
-    // Control and pointer are fetched together: one round trip per refresh when nothing changed.
-    const [controlProblem, read] = await Promise.all([
+    // Control, pointer (and exceptions) are fetched together: one round trip per refresh when nothing changed.
+    const [controlProblem, read, exceptionsOutcome] = await Promise.all([
       refreshControl(),
       readPointer().then((pointer) => ({ pointer, error: undefined }), (error: unknown) => ({ pointer: undefined, error })),
+      refreshExceptions(),
     ]);
     if (controlProblem) problems.push(controlProblem);
+    if (exceptionsOutcome.problem) problems.push(exceptionsOutcome.problem);
     try {
       if (read.error !== undefined) throw read.error;
       const pointer = read.pointer;
@@ -271,7 +341,7 @@ export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(op
       ...(p.policyVersion ? { policyVersion: p.policyVersion } : {}),
     }));
     for (const r of reported) emit(r);
-    return { changed, policyVersion: keptVersion, problems: reported };
+    return { changed, exceptionsChanged: exceptionsOutcome.changed, policyVersion: keptVersion, problems: reported };
   }
 
   function refresh(): Promise<RefreshOutcome> {
@@ -317,6 +387,7 @@ export function createPolicySource<P extends CompiledPolicy = CompiledPolicy>(op
     snapshot,
     get version() { return state?.base.policyVersion ?? null; },
     get killSwitch() { return killSwitch; },
+    exceptions: () => exceptionSet,
     refresh,
     stop() {
       running = false;

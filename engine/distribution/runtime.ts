@@ -21,6 +21,14 @@ export const DistributionEnvSchema = z.object({
   WARDEN_POLICY_REFRESH_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_REFRESH_MS),
   /** the AWS account that owns the store bucket (S3 refuses requests to a bucket owned by anyone else). */
   WARDEN_POLICY_BUCKET_OWNER: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+  /**
+   * trusted public key(s) of the exceptions signing key (PEM or base64 DER): when set, agents also fetch
+   * their function's signed exceptions document (`exceptions/<function>.json`) and honour approved
+   * exceptions. A key of its own: it is never trusted for bundles, pointers or the kill switch.
+   */
+  WARDEN_EXCEPTIONS_PUBLIC_KEY: z.string().trim().min(1).optional(),
+  /** the same, from a file. */
+  WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE: z.string().trim().min(1).optional(),
 });
 export type DistributionEnv = z.infer<typeof DistributionEnvSchema>;
 
@@ -43,6 +51,19 @@ export function trustedKeysFromEnv(env: DistributionEnv): string {
     }
   }
   throw new ConfigError('WARDEN_POLICY_STORE is set but no trusted key is: set WARDEN_POLICY_PUBLIC_KEY (PEM) or WARDEN_POLICY_PUBLIC_KEY_FILE; bundles are never loaded unverified');
+}
+
+/** The exceptions signing key(s) named by the environment; undefined when agents are not to fetch exceptions. */
+export function exceptionKeysFromEnv(env: DistributionEnv): string | undefined {
+  if (env.WARDEN_EXCEPTIONS_PUBLIC_KEY) return env.WARDEN_EXCEPTIONS_PUBLIC_KEY;
+  if (env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE) {
+    try {
+      return readFileSync(env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE, 'utf8');
+    } catch (cause) {
+      throw new ConfigError(`cannot read WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE ${env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE}: ${(cause as Error).message}`, { cause });
+    }
+  }
+  return undefined;
 }
 
 export interface SourceFromEnvOptions<P extends CompiledPolicy = CompiledPolicy> {
@@ -72,10 +93,14 @@ export function formatPolicySourceEvent(event: PolicySourceEvent, source: string
   const message = event.type === 'loaded'
     ? `policy ${event.policyVersion} in force (from ${event.from}${event.sequence !== null ? `, pointer #${event.sequence}` : ''})`
     : event.type === 'rejected'
-      ? `policy ${event.what} rejected (${event.reason}); still enforcing ${event.keptVersion ?? 'NO POLICY'}: ${event.message}`
-      : event.engaged
-        ? `kill switch ENGAGED: every function runs in monitor mode (reason: ${event.reason})`
-        : 'kill switch released: functions run in the mode their rules set';
+      ? event.what === 'exceptions'
+        ? `exceptions document rejected (${event.reason}); the last verified exceptions stay in force: ${event.message}`
+        : `policy ${event.what} rejected (${event.reason}); still enforcing ${event.keptVersion ?? 'NO POLICY'}: ${event.message}`
+      : event.type === 'exceptions'
+        ? `${event.count} approved exception(s) in force for ${event.functionName}${event.sequence !== null ? ` (exceptions #${event.sequence})` : ''}`
+        : event.engaged
+          ? `kill switch ENGAGED: every function runs in monitor mode (reason: ${event.reason})`
+          : 'kill switch released: functions run in the mode their rules set';
   const { type, ...fields } = event;
   const detail = 'message' in fields ? { detail: fields.message } : {};
   return JSON.stringify({ ...fields, ...detail, level, source, message, event: `policy.${type}` });

@@ -22,7 +22,7 @@ export const SignatureAlgorithmSchema = z.enum(SIGNATURE_ALGORITHMS);
 export type SignatureAlgorithm = z.infer<typeof SignatureAlgorithmSchema>;
 
 /** What is signed: the kind is part of the signed statement, so a signature cannot be moved between kinds. */
-export const SIGNED_KINDS = ['bundle', 'pointer', 'control'] as const;
+export const SIGNED_KINDS = ['bundle', 'pointer', 'control', 'exceptions'] as const;
 export type SignedKind = (typeof SIGNED_KINDS)[number];
 
 const KEY_ID = /^sha256:[0-9a-f]{64}$/;

@@ -50,12 +50,31 @@ export function bundleKeys(policyVersion: string): { bundle: string; signature: 
   return { bundle: `bundles/sha256-${m[1]}.json`, signature: `bundles/sha256-${m[1]}.sig` };
 }
 
-const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+const KEY = /^[A-Za-z0-9_%-][A-Za-z0-9._%-]*(\/[A-Za-z0-9_%-][A-Za-z0-9._%-]*)*$/;
+
+/** Prefix of the per-function exception documents (the exception publisher may write only here). */
+export const EXCEPTIONS_PREFIX = 'exceptions/';
+
+/**
+ * Key of one function's signed exception document: `exceptions/<name>.json`, every byte outside
+ * `A-Z a-z 0-9 _ -` percent-encoded (UTF-8), so any name maps to exactly one valid key.
+ */
+export function exceptionsKey(functionName: string): string {
+  if (functionName.length === 0 || functionName.length > 256) {
+    throw new StoreError(`function name ${JSON.stringify(functionName.slice(0, 40))} cannot name an exceptions document: it must be 1–256 characters (AWS_LAMBDA_FUNCTION_NAME)`);
+  }
+  let out = '';
+  for (const byte of Buffer.from(functionName, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return `${EXCEPTIONS_PREFIX}${out}.json`;
+}
 
 /** Keys are relative, without `..` or empty segments: a key can never escape a local store's directory. */
 export function assertValidKey(key: string): void {
   if (!KEY.test(key) || key.split('/').some((s) => s === '..' || s === '.')) {
-    throw new StoreError(`invalid store key "${key}": keys are relative paths of letters, digits, ".", "_" and "-"`);
+    throw new StoreError(`invalid store key "${key}": keys are relative paths of letters, digits, ".", "_", "-" and "%"`);
   }
 }
 

@@ -1,7 +1,10 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { AccessSchema, type Access } from '../events/access-event';
+import { AccessSchema } from '../events/access-event';
 import { TABLES } from '../audit/tables';
+
+// The exact-match semantics live in a zod-free module the agent loads too; re-exported here.
+export { exceptionCovers, exceptionLookup, exceptionRule, findException, EXCEPTION_RULE_PREFIX, NO_EXCEPTIONS, type ActiveException, type ExceptionLike, type ExceptionLookup } from './exception-match';
 
 /**
  * A time-bound exception in the exceptions table (pk functionName, sk exceptionId), written when
@@ -23,29 +26,6 @@ export const ExceptionRecordSchema = z.object({
   ttl: z.number().optional(),
 });
 export type ExceptionRecord = z.infer<typeof ExceptionRecordSchema>;
-
-const normHost = (h: string | undefined) => h?.toLowerCase().replace(/\.$/, '');
-const eq = (a: string | undefined, b: string | undefined) => (a ?? null) === (b ?? null);
-
-/** Does the exception cover this access? Exact match; host case-insensitive, trailing dot ignored. */
-export function exceptionCovers(ex: Pick<ExceptionRecord, 'access'>, access: Access): boolean {
-  const e = ex.access;
-  if (e.kind !== access.kind) return false;
-  if (e.kind === 'aws') {
-    return eq(e.service?.toLowerCase(), access.service?.toLowerCase()) && eq(e.action?.toLowerCase(), access.action?.toLowerCase()) && eq(e.resource, access.resource);
-  }
-  if (e.host !== undefined && normHost(e.host) !== normHost(access.host)) return false;
-  if (e.host === undefined && e.address !== undefined && e.address !== access.address) return false;
-  if (e.port !== undefined && e.port !== access.port) return false;
-  return true;
-}
-
-/** The active exception covering `access` at `now`, if any (the one that lasts longest). */
-export function findException(records: ExceptionRecord[], access: Access, now: number): ExceptionRecord | undefined {
-  return records
-    .filter((r) => Date.parse(r.expiresAt) > now && exceptionCovers(r, access))
-    .sort((a, b) => Date.parse(b.expiresAt) - Date.parse(a.expiresAt))[0];
-}
 
 export interface ExceptionSource {
   /** the exception records of one function; malformed items are skipped and reported */
