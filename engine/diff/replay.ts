@@ -1,6 +1,7 @@
 import type { AccessEvent, Verdict } from '../events/access-event';
 import type { ResponseAction, Severity } from '../events/decision-event';
 import type { CompiledPolicy, ListVerdict, ResponseFacts, ResponseSelector } from '../policy/types';
+import { detach } from '../stream/access-line';
 
 /**
  * Impact analysis: replays observed traffic against two rule sets and reports what changes.
@@ -118,20 +119,44 @@ export class Replay {
     this.accesses += ev.count;
     const fn = ev.function;
     const a = ev.access;
+    const byAccess = this.byObject.get(fn);
+    const hit = byAccess?.get(a);
+    if (hit !== undefined) {
+      hit.count += ev.count;
+      hit.events++;
+      return;
+    }
     const key = accessKey(fn.name, tagsKey(fn.tags), a);
-    const n = this.distinct.get(key);
+    let n = this.distinct.get(key);
     if (n !== undefined) {
       n.count += ev.count;
       n.events++;
     } else if (this.distinct.size < Replay.MAX_DISTINCT) {
-      this.distinct.set(key, { fn, access: a, count: ev.count, events: 1, line, id: ev.id });
+      n = { fn, access: a, count: ev.count, events: 1, line, id: detach(ev.id) };
+      this.distinct.set(key, n);
     } else {
       this.fold(fn, a, ev.count, 1, line, ev.id);
+      return;
+    }
+    // the log reader shares frozen function and access objects among events with the same text:
+    // remember the node by those objects, so the next such event needs no key string
+    if (Object.isFrozen(fn) && Object.isFrozen(a)) {
+      if (this.byObjectSize >= Replay.MAX_DISTINCT) {
+        this.byObject.clear();
+        this.byObjectSize = 0;
+      }
+      let m = byAccess;
+      if (m === undefined) this.byObject.set(fn, (m = new Map()));
+      m.set(a, n);
+      this.byObjectSize++;
     }
   }
 
   static MAX_DISTINCT = 100_000;
   private readonly distinct = new Map<string, AccessNode>();
+  /** the nodes of `distinct` by the (shared, frozen) function and access objects of their events */
+  private readonly byObject = new Map<AccessEvent['function'], Map<AccessEvent['access'], AccessNode>>();
+  private byObjectSize = 0;
 
   private fold(fn: AccessEvent['function'], access: AccessEvent['access'], count: number, events: number, line: number, id: string): void {
     const b = this.base.policy.decide(fn, access, this.now);
@@ -155,7 +180,7 @@ export class Replay {
     }
     g.accesses += count;
     g.events += events;
-    if (g.samples.length < SAMPLES) g.samples.push({ line, id, access: describeAccess(access) });
+    if (g.samples.length < SAMPLES) g.samples.push({ line, id: detach(id), access: describeAccess(access) });
   }
 
   private newGroup(fn: AccessEvent['function'], service: string | null, action: string | null, b: ListVerdict, h: ListVerdict): Group {
@@ -173,6 +198,8 @@ export class Replay {
   async report(): Promise<DiffReport> {
     for (const n of this.distinct.values()) this.fold(n.fn, n.access, n.count, n.events, n.line, n.id);
     this.distinct.clear();
+    this.byObject.clear();
+    this.byObjectSize = 0;
     const memo = new Map<string, Promise<ResponseAction>>();
     const respond = (side: ReplaySide, which: string, facts: ResponseFacts): Promise<ResponseAction> => {
       const k = `${which}\0${JSON.stringify(facts)}`;

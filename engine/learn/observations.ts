@@ -36,7 +36,15 @@ interface NetNode { norm: string; ip: boolean; byPort: Map<number, Seen> }
 interface RawIndex {
   aws: Map<string, Map<string, AwsNode>>;
   net: Map<string, NetNode | null>;
+  /**
+   * By access object: the log reader shares one frozen access object among all events with the
+   * same access text, so a repeat access is one identity lookup. Only frozen (shared) objects are
+   * cached, and the cache is cleared when full, so it stays bounded.
+   */
+  byObject: Map<AccessEvent['access'], Seen | null>;
 }
+
+const MAX_BY_OBJECT = 65_536;
 
 export interface Observations {
   functions: Map<string, FunctionObservations>;
@@ -91,17 +99,11 @@ export function normalizeIp(s: string): string | null {
   }
 }
 
-function bump(map: Map<string, Seen>, key: string, count: number, first: number, last: number): Seen {
-  const s = map.get(key);
-  if (s) {
-    s.count += count;
-    if (first < s.first) s.first = first;
-    if (last > s.last) s.last = last;
-    return s;
-  }
-  const n = { count, first, last };
-  map.set(key, n);
-  return n;
+/** The Seen of `key` in `map`, created empty (count 0) when new; the caller adds the event. */
+function entry(map: Map<string, Seen>, key: string): Seen {
+  let s = map.get(key);
+  if (s === undefined) map.set(key, (s = { count: 0, first: Infinity, last: -Infinity }));
+  return s;
 }
 
 function add(s: Seen, count: number, first: number, last: number): void {
@@ -115,18 +117,36 @@ const NO_PORT = -1;
 /** Adds one event. Returns false (and records nothing) for an event that names nothing learnable. */
 export function observe(obs: Observations, ev: AccessEvent): boolean {
   const a = ev.access;
-  const t = parseTime(ev.time);
-  const first = ev.firstSeen ? parseTime(ev.firstSeen) : t;
-  const last = ev.lastSeen ? parseTime(ev.lastSeen) : t;
+  const time = ev.time;
+  const t = parseTime(time);
+  const fs = ev.firstSeen, ls = ev.lastSeen;
+  const first = fs === undefined || fs === time ? t : parseTime(fs);
+  const last = ls === undefined || ls === time ? t : parseTime(ls);
   let fo = obs.functions.get(ev.function.name);
   if (!fo) {
-    fo = { name: ev.function.name, aws: new Map(), hosts: new Map(), ips: new Map(), raw: { aws: new Map(), net: new Map() } };
+    fo = { name: ev.function.name, aws: new Map(), hosts: new Map(), ips: new Map(), raw: newRaw() };
     obs.functions.set(ev.function.name, fo);
   }
-  const raw = fo.raw ?? (fo.raw = { aws: new Map(), net: new Map() });
+  const raw = fo.raw ?? (fo.raw = newRaw());
   obs.events++;
   obs.accesses += ev.count;
-  const count = ev.count;
+  let s = raw.byObject.get(a);
+  if (s === undefined) {
+    s = seenOf(obs, fo, raw, a);
+    if (Object.isFrozen(a)) {
+      if (raw.byObject.size >= MAX_BY_OBJECT) raw.byObject.clear();
+      raw.byObject.set(a, s);
+    }
+  }
+  if (s === null) return false;
+  add(s, ev.count, first, last);
+  return true;
+}
+
+const newRaw = (): RawIndex => ({ aws: new Map(), net: new Map(), byObject: new Map() });
+
+/** The Seen record of an access (created empty when new), or null when it names nothing learnable. */
+function seenOf(obs: Observations, fo: FunctionObservations, raw: RawIndex, a: AccessEvent['access']): Seen | null {
   if (a.kind === 'aws') {
     let byAction = raw.aws.get(a.service!);
     if (!byAction) raw.aws.set(a.service!, (byAction = new Map()));
@@ -140,19 +160,14 @@ export function observe(obs: Observations, ev: AccessEvent): boolean {
       byAction.set(a.action!, node);
     }
     const r = a.resource;
-    if (r === undefined) {
-      if (node.none) add(node.none, count, first, last);
-      else node.none = bump(fo.aws, node.prefix, count, first, last);
-    } else {
-      const s = node.byResource.get(r);
-      if (s) add(s, count, first, last);
-      else node.byResource.set(r, bump(fo.aws, node.prefix + r, count, first, last));
-    }
-    return true;
+    if (r === undefined) return node.none ?? (node.none = entry(fo.aws, node.prefix));
+    let s = node.byResource.get(r);
+    if (s === undefined) node.byResource.set(r, (s = entry(fo.aws, node.prefix + r)));
+    return s;
   }
   // a host name wins over the address; an IP-literal host is an address
   const target = a.host ?? a.address;
-  if (target === undefined) return false;
+  if (target === undefined) return null;
   let net = raw.net.get(target);
   if (net === undefined) {
     const ip = normalizeIp(target);
@@ -161,10 +176,9 @@ export function observe(obs: Observations, ev: AccessEvent): boolean {
         : null;
     raw.net.set(target, net);
   }
-  if (net === null) return false;
+  if (net === null) return null;
   const port = a.port ?? NO_PORT;
-  const s = net.byPort.get(port);
-  if (s) add(s, count, first, last);
-  else net.byPort.set(port, bump(net.ip ? fo.ips : fo.hosts, hostKey(net.norm, port === NO_PORT ? null : port), count, first, last));
-  return true;
+  let s = net.byPort.get(port);
+  if (s === undefined) net.byPort.set(port, (s = entry(net.ip ? fo.ips : fo.hosts, hostKey(net.norm, port === NO_PORT ? null : port))));
+  return s;
 }

@@ -128,7 +128,121 @@ export function toAccessEvent(value: unknown): LineResult {
   return { ok: false, error: `not a valid access event: ${issues.join('; ')}` };
 }
 
+/*
+ * The line-level fast path: one anchored regular expression (V8 compiles it to native code) for
+ * the line the agent writes — its key order, strings without escapes or control characters, the
+ * count spelled as a plain integer — capturing the fields as they are. The `function` and `access`
+ * objects are captured as text, decoded by JSON.parse + their own schema the first time that exact
+ * text is seen, and memoized: most lines repeat a function and an access seen before.
+ *
+ * Why it cannot differ from JSON.parse + AccessEventSchema: every string the expression matches is
+ * a JSON string whose value is its text (no `"`, `\`, or control character inside), the top-level
+ * keys are fixed and distinct, and a captured sub-object is a JSON value by the grammar (and
+ * JSON.parse of that text alone is its value in the line). Anything else — whitespace, escapes,
+ * another key order, an unknown key, a number in another spelling — returns null and takes the
+ * JSON.parse path, which gives the same answer or the error message. Property-tested against
+ * JSON.parse + the schema on generated, mutated and edited lines (test/learn/access-line-text).
+ *
+ * The memoized objects are shared by every event with that exact text, so they are frozen.
+ */
+const S = String.raw`[^"\\\x00-\x1f]`;
+const STR = `"${S}*"`;
+const NUM = String.raw`-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?`;
+const FLAT = String.raw`\{(?:${STR}:${STR}(?:,${STR}:${STR})*)?\}`;
+// function: string members and at most flat objects of strings (tags); access: strings and numbers
+const FN_OBJ = String.raw`\{(?:${STR}:(?:${STR}|${FLAT})(?:,${STR}:(?:${STR}|${FLAT}))*)?\}`;
+const ACCESS_OBJ = String.raw`\{(?:${STR}:(?:${STR}|${NUM})(?:,${STR}:(?:${STR}|${NUM}))*)?\}`;
+const LINE = new RegExp(
+  String.raw`^\{"id":"(${S}{1,128})","time":"(${S}{1,64})","function":(\{"name":"(${S}{1,256})"(?:,${STR}:(?:${STR}|${FLAT}))*\}|${FN_OBJ}),"access":(${ACCESS_OBJ})` +
+  String.raw`(?:,"mode":"(monitor|block|learn)")?(?:,"agentVerdict":"(allow|deny|unlisted)")?(?:,"blocked":(true|false))?` +
+  String.raw`(?:,"count":([1-9][0-9]{0,15}))?(?:,"firstSeen":"(${S}{0,64})")?(?:,"lastSeen":"(${S}{0,64})")?` +
+  String.raw`(?:,"policyVersion":"(${S}{0,128})")?(?:,"failOpen":(true|false))?\}$`,
+);
+
+/**
+ * A copy of `s` that does not keep alive the string it was sliced from (V8 keeps the whole line
+ * behind a substring): for the few strings that outlive their line, like memo keys.
+ */
+export const detach = (s: string): string => (` ${s}`).slice(1);
+
+/** Memo of decoded sub-objects by their exact text (null: the schema rejects it). Cleared when full. */
+class TextMemo<T extends object> {
+  private readonly map = new Map<string, T | null>();
+  constructor(private readonly max: number, private readonly decode: (v: unknown) => T | null) {}
+  get(text: string): T | null {
+    const hit = this.map.get(text);
+    if (hit !== undefined) return hit;
+    let value: T | null;
+    try {
+      value = this.decode(JSON.parse(text));
+    } catch {
+      value = null;
+    }
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(detach(text), value);
+    return value;
+  }
+}
+
+const FUNCTIONS = new TextMemo<AccessEvent['function']>(4096, (v) => {
+  const r = FunctionIdentitySchema.safeParse(v);
+  if (!r.success) return null;
+  Object.freeze(r.data.tags);
+  return Object.freeze(r.data);
+});
+// A function's text is the same on each of its lines: find it by its name (short, cheap to hash)
+// and compare the whole text, instead of hashing the whole text for the memo on every line.
+const FUNCTION_BY_NAME = new Map<string, { text: string; fn: AccessEvent['function'] | null }>();
+function functionOf(text: string, name: string | undefined): AccessEvent['function'] | null {
+  if (name === undefined) return FUNCTIONS.get(text);
+  const e = FUNCTION_BY_NAME.get(name);
+  if (e !== undefined && e.text === text) return e.fn;
+  const fn = FUNCTIONS.get(text);
+  if (FUNCTION_BY_NAME.size >= 4096) FUNCTION_BY_NAME.clear();
+  FUNCTION_BY_NAME.set(detach(name), { text: detach(text), fn });
+  return fn;
+}
+const ACCESSES = new TextMemo<AccessEvent['access']>(32768, (v) => {
+  const r = AccessSchema.safeParse(v);
+  return r.success ? Object.freeze(r.data) : null;
+});
+
+const timeOk = (s: string | undefined): boolean => s === undefined || !Number.isNaN(parseTime(s));
+
+/**
+ * The access event of an agent-written line, or null when the line is not in the agent's exact
+ * form (then parseAccessLine's JSON.parse path decides). Never returns an event the schema would
+ * reject, and the event equals the schema's. `function` and `access` are shared and frozen.
+ */
+export function parseAgentLine(text: string): AccessEvent | null {
+  if (!FAST_PATH_ENABLED) return null;
+  const m = LINE.exec(text);
+  if (m === null) return null;
+  const time = m[2]!, firstSeen = m[10], lastSeen = m[11];
+  if (!timeOk(time) || !timeOk(firstSeen) || !timeOk(lastSeen)) return null;
+  const count = m[9] === undefined ? 1 : Number(m[9]);
+  if (!Number.isSafeInteger(count)) return null;
+  const fn = functionOf(m[3]!, m[4]);
+  if (fn === null) return null;
+  const access = ACCESSES.get(m[5]!);
+  if (access === null) return null;
+  const ev: AccessEvent = {
+    id: m[1]!, time, function: fn, access,
+    mode: (m[6] as AccessEvent['mode'] | undefined) ?? 'monitor',
+    blocked: m[8] === 'true',
+    count,
+  };
+  if (m[7] !== undefined) ev.agentVerdict = m[7] as AccessEvent['agentVerdict'];
+  if (firstSeen !== undefined) ev.firstSeen = firstSeen;
+  if (lastSeen !== undefined) ev.lastSeen = lastSeen;
+  if (m[12] !== undefined) ev.policyVersion = m[12];
+  if (m[13] !== undefined) ev.failOpen = m[13] === 'true';
+  return ev;
+}
+
 export function parseAccessLine(text: string): LineResult {
+  const fast = parseAgentLine(text);
+  if (fast !== null) return { ok: true, event: fast };
   let value: unknown;
   try {
     value = JSON.parse(text);

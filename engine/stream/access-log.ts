@@ -1,5 +1,5 @@
 import type { AccessEvent } from '../events/access-event';
-import { isBlank, parseAccessLine } from './access-line';
+import { isBlank, parseAccessLine, parseAgentLine } from './access-line';
 import { readLines, type ReadOptions } from './jsonl-reader';
 
 /**
@@ -26,6 +26,12 @@ export async function readAccessLog(
   let bad = 0;
   const r = await readLines(input, {
     line(text, lineNo) {
+      const fast = parseAgentLine(text);
+      if (fast !== null) {
+        events++;
+        onEvent(fast, lineNo);
+        return;
+      }
       if (isBlank(text)) return;
       const p = parseAccessLine(text);
       if (p.ok) {
