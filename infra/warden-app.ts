@@ -13,6 +13,8 @@ export interface WardenAppEnv {
   WARDEN_ENABLE_POLICY_STORE?: string;
   /** the store's public key (PEM file from `warden keys public`): engine and agents then use the store */
   WARDEN_POLICY_PUBLIC_KEY_FILE?: string;
+  /** the exceptions signing key's public key (PEM file): agents then honour approved exceptions from the store */
+  WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE?: string;
   /** "0" skips the cdk-nag AwsSolutions checks during synth (they run in the test suite anyway) */
   WARDEN_NAG?: string;
   [k: string]: string | undefined;
@@ -33,7 +35,10 @@ export function buildWardenApp(app: App, env: WardenAppEnv): { stack: Stack; war
     },
     agentAccounts: env.WARDEN_AGENT_ACCOUNTS ? env.WARDEN_AGENT_ACCOUNTS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     policyStore: env.WARDEN_ENABLE_POLICY_STORE === '1'
-      ? { publicKeyPem: env.WARDEN_POLICY_PUBLIC_KEY_FILE ? readFileSync(env.WARDEN_POLICY_PUBLIC_KEY_FILE, 'utf8') : undefined }
+      ? {
+        publicKeyPem: env.WARDEN_POLICY_PUBLIC_KEY_FILE ? readFileSync(env.WARDEN_POLICY_PUBLIC_KEY_FILE, 'utf8') : undefined,
+        exceptionsPublicKeyPem: env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE ? readFileSync(env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE, 'utf8') : undefined,
+      }
       : undefined,
   });
   if (env.WARDEN_NAG !== '0') Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -33,6 +33,12 @@ export interface WardenPolicyStoreProps {
   readonly prefix?: string;
   /** how often a running function checks the store (default 1 minute) */
   readonly refresh?: Duration;
+  /**
+   * the public key (PEM) of the exceptions signing key (output ExceptionsSigningKeyArn; export it
+   * with `warden keys public`): once pinned, protected functions honour approved exceptions from
+   * the store (WARDEN_EXCEPTIONS_PUBLIC_KEY) and the publisher needs no kms:GetPublicKey
+   */
+  readonly exceptionsPublicKeyPem?: string;
 }
 
 export interface WardenTargetProps {
@@ -96,7 +102,7 @@ export interface ResolvedWardenProps {
   engine: Required<WardenEngineProps>;
   alarmTopic: sns.ITopic | undefined;
   removalPolicy: RemovalPolicy;
-  policyStore: { publicKeyPem: string | undefined; prefix: string; refresh: Duration } | undefined;
+  policyStore: { publicKeyPem: string | undefined; prefix: string; refresh: Duration; exceptionsPublicKeyPem: string | undefined } | undefined;
 }
 
 export class WardenPropsError extends Error {
@@ -226,9 +232,15 @@ export function resolveWardenProps(props: WardenProps | undefined, baseDir = pro
     if (ps.publicKeyPem !== undefined && !unresolved(ps.publicKeyPem) && !/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.test(ps.publicKeyPem)) {
       throw new WardenPropsError('policyStore.publicKeyPem must be a PEM public key ("-----BEGIN PUBLIC KEY-----…"); export it with `warden keys public`. Never pass a private key.');
     }
+    if (ps.exceptionsPublicKeyPem !== undefined && !unresolved(ps.exceptionsPublicKeyPem) && !/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.test(ps.exceptionsPublicKeyPem)) {
+      throw new WardenPropsError('policyStore.exceptionsPublicKeyPem must be a PEM public key ("-----BEGIN PUBLIC KEY-----…"); export it with `warden keys public --kms-key-id <ExceptionsSigningKeyArn>`. Never pass a private key.');
+    }
+    if (ps.exceptionsPublicKeyPem !== undefined && ps.publicKeyPem !== undefined && !unresolved(ps.exceptionsPublicKeyPem) && ps.exceptionsPublicKeyPem.trim() === ps.publicKeyPem.trim()) {
+      throw new WardenPropsError('policyStore.exceptionsPublicKeyPem is the policy signing key: exceptions are signed with a key of their own (output ExceptionsSigningKeyArn), so the approval workflow can never sign a bundle or pointer');
+    }
     const refresh = ps.refresh ?? Duration.minutes(1);
     checkDuration('policyStore.refresh', refresh, Duration.seconds(10), Duration.hours(24));
-    policyStore = { publicKeyPem: ps.publicKeyPem, prefix, refresh };
+    policyStore = { publicKeyPem: ps.publicKeyPem, prefix, refresh, exceptionsPublicKeyPem: ps.exceptionsPublicKeyPem };
   }
 
   return {

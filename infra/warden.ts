@@ -112,7 +112,7 @@ export class Warden extends Construct {
   readonly slackApi: apigw.HttpApi;
   readonly slackInteractivity: nodejs.NodejsFunction;
   /** the signed policy store (`policyStore` prop): bucket, KMS signing key, publisher role */
-  readonly policyStore?: { bucket: s3.Bucket; signingKey: kms.Key; publisher: iam.Role; url: string };
+  readonly policyStore?: { bucket: s3.Bucket; signingKey: kms.Key; publisher: iam.Role; url: string; exceptionsSigningKey: kms.Key };
   /** environment that points a function at the policy store (empty until a public key is pinned) */
   private readonly policyStoreEnv: Record<string, string> = {};
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -240,6 +240,11 @@ export class Warden extends Construct {
       slackBotToken: this.slackBotToken,
       quarantine: this.quarantine.stateMachine,
       escalate: this.escalate.stateMachine,
+      // approved exceptions reach the agents as signed documents in the policy store
+      ...(this.policyStore ? { exceptionPublishing: {
+        bucket: this.policyStore.bucket, prefix: p.policyStore!.prefix, signingKey: this.policyStore.exceptionsSigningKey,
+        ...(p.policyStore!.exceptionsPublicKeyPem ? { publicKeyPem: p.policyStore!.exceptionsPublicKeyPem } : {}),
+      } } : {}),
     });
     this.routeDecisions('escalate', this.escalate.stateMachine, 'EscalateRule');
     this.routeDecisions('quarantine', this.quarantine.stateMachine, 'QuarantineRule');
@@ -368,6 +373,9 @@ export class Warden extends Construct {
       }),
     );
     this.readPolicyStore(fn);
+    // approved exceptions (signed with their own key) are honoured once that key is pinned
+    const exceptionsKey = this.props.policyStore?.exceptionsPublicKeyPem;
+    if (exceptionsKey && this.policyStoreEnv.WARDEN_POLICY_STORE) fn.addEnvironment('WARDEN_EXCEPTIONS_PUBLIC_KEY', exceptionsKey);
   }
 
   private buildPolicyStore(ps: NonNullable<ResolvedWardenProps['policyStore']>): NonNullable<Warden['policyStore']> {
@@ -420,7 +428,16 @@ export class Warden extends Construct {
     new CfnOutput(this, 'PolicyStoreUrl', { value: url, description: 'WARDEN_POLICY_STORE for warden rules publish' });
     new CfnOutput(this, 'PolicySigningKeyArn', { value: signingKey.keyArn, description: 'WARDEN_KMS_KEY_ID for warden rules publish; export its public key with warden keys public and pin it (policyStore.publicKeyPem)' });
     new CfnOutput(this, 'PolicyPublisherRoleArn', { value: publisher.roleArn, description: 'role CI assumes to publish bundles' });
-    return { bucket, signingKey, publisher, url };
+    // a key of its own for approved exceptions: the approval workflow can sign them, never a bundle or pointer
+    const exceptionsSigningKey = new kms.Key(this, 'ExceptionsSigningKey', {
+      description: 'Warden: signs approved-exception documents (approval workflow); agents trust it for nothing else',
+      keySpec: kms.KeySpec.ECC_NIST_P256,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      removalPolicy: this.props.removalPolicy,
+    });
+    Validations.of(exceptionsSigningKey).acknowledge({ id: 'AwsSolutions-KMS5', reason: 'Asymmetric (SIGN_VERIFY) KMS keys cannot rotate automatically; agents pin the public key (WARDEN_EXCEPTIONS_PUBLIC_KEY, several may be trusted during a rotation).' });
+    new CfnOutput(this, 'ExceptionsSigningKeyArn', { value: exceptionsSigningKey.keyArn, description: 'signs approved exceptions; export its public key with warden keys public and pin it (policyStore.exceptionsPublicKeyPem)' });
+    return { bucket, signingKey, publisher, url, exceptionsSigningKey };
   }
 
   /** Points a function at the signed policy store (once a public key is pinned) and lets it read the store. */

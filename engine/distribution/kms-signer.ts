@@ -39,14 +39,24 @@ export async function fetchKmsPublicKeyPem(client: KMSClient, kmsKeyId: string):
   return info.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 }
 
+/** The key's description from its pinned public key (what agents trust): no kms:GetPublicKey needed. */
+function pinnedKmsKey(kmsKeyId: string, publicKeyPem: string): KmsKeyInfo {
+  const keys = parsePublicKeys(publicKeyPem);
+  if (keys.length !== 1) throw new KeyError(`the pinned public key of KMS key ${kmsKeyId} must be exactly one PEM key, got ${keys.length}`);
+  const publicKey = keys[0]!;
+  return { publicKey, algorithm: algorithmForKey(publicKey), keyId: keyFingerprint(publicKey), arn: kmsKeyId };
+}
+
 /**
  * A signer backed by a KMS asymmetric key: the private key never leaves KMS. Each signature is
  * checked against the key's public key before it is returned, so a misconfigured key fails here
- * rather than in every agent.
+ * rather than in every agent. With `publicKeyPem` (the key agents pin) the public key is not
+ * fetched: the signer then needs kms:Sign only, and signs nothing those agents would reject.
  */
-export function createKmsSigner(opts: { client: KMSClient; kmsKeyId: string }): Signer {
+export function createKmsSigner(opts: { client: KMSClient; kmsKeyId: string; publicKeyPem?: string }): Signer {
   let info: Promise<KmsKeyInfo> | undefined;
-  const load = () => (info ??= describeKmsKey(opts.client, opts.kmsKeyId).catch((err: unknown) => { info = undefined; throw err; }));
+  const describe = (): Promise<KmsKeyInfo> => (opts.publicKeyPem !== undefined ? Promise.resolve().then(() => pinnedKmsKey(opts.kmsKeyId, opts.publicKeyPem!)) : describeKmsKey(opts.client, opts.kmsKeyId));
+  const load = () => (info ??= describe().catch((err: unknown) => { info = undefined; throw err; }));
   return {
     label: `KMS key ${opts.kmsKeyId}`,
     publicKey: async () => (await load()).publicKey,

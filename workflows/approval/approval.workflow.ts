@@ -1,5 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -11,6 +14,8 @@ import { APPROVERS_CONFIG_ENV, ApproversConfigSchema, approvalMaxWait, type Appr
 import { SLACK_SECRET_ENV } from '../slack/secrets';
 import { TRANSIENT_TASK_ERRORS, normalizeDecision, startWorkflow, stateMachineLogs, taskFunction } from '../slack/workflow-parts';
 import { APPROVAL_TASK } from './approval-tasks';
+import { PUBLISH_ENV } from './publish-env';
+import { PUBLISH_EXCEPTIONS_TASK } from './publish-exceptions';
 
 /** Lambda environment variables are limited to 4 KB in total. */
 const MAX_APPROVERS_ENV_BYTES = 3000;
@@ -35,6 +40,22 @@ export interface ApprovalWorkflowProps {
   /** started on deny when `onDeny` (or `onTimeout`) is escalate */
   readonly escalate?: sfn.IStateMachine;
   readonly stateMachineName?: string;
+  /**
+   * Publish the function's active exceptions to the signed policy store after each approval, so
+   * its agents stop blocking the approved access. A Lambda of its own signs with `signingKey` (a
+   * KMS key used for nothing else) and writes only under `<prefix>/exceptions/`.
+   */
+  readonly exceptionPublishing?: ExceptionPublishingProps;
+}
+
+export interface ExceptionPublishingProps {
+  readonly bucket: s3.IBucket;
+  /** the policy store prefix (no trailing slash) */
+  readonly prefix: string;
+  /** asymmetric SIGN_VERIFY key for exceptions documents only */
+  readonly signingKey: kms.IKey;
+  /** its public key as agents pin it; without it the publisher also needs kms:GetPublicKey */
+  readonly publicKeyPem?: string;
 }
 
 /** Serializes the approvers config for the Lambda environment, refusing sizes Lambda would reject at deploy. */
@@ -56,6 +77,8 @@ export class ApprovalWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly taskFunction: NodejsFunction;
   public readonly config: ApproversConfig;
+  /** the exceptions publisher (with `exceptionPublishing`) */
+  public readonly publishFunction?: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: ApprovalWorkflowProps) {
     super(scope, id);
@@ -136,7 +159,23 @@ export class ApprovalWorkflow extends Construct {
     expired.next(afterTimeout);
 
     const approved = call('RecordApproval', { task: 'approved', decision, executionId, approval: sfn.JsonPath.objectAt('$.approval') }, '$.exception', 'grant the time-bound exception, update the message');
-    approved.next(new sfn.Succeed(this, 'Approved'));
+    const approvedEnd = new sfn.Succeed(this, 'Approved');
+    if (props.exceptionPublishing) {
+      this.publishFunction = this.publisher(props.exceptionPublishing, props.exceptionsTable);
+      const publish = new tasks.LambdaInvoke(this, 'PublishExceptions', {
+        lambdaFunction: this.publishFunction,
+        payload: sfn.TaskInput.fromObject({ task: 'publish', functionName: sfn.JsonPath.stringAt('$.decision.function.name') }),
+        payloadResponseOnly: true,
+        resultPath: '$.published',
+        comment: 'sign the function\'s active exceptions and put them in the policy store: its agents allow the approved access from their next refresh',
+      });
+      publish.addRetry({ errors: [...TRANSIENT_TASK_ERRORS, 'ConcurrentUpdateError', 'StoreError'], interval: Duration.seconds(3), backoffRate: 2, maxAttempts: 5 });
+      // the exception is granted (the rules engine honours it), but agents in block mode would keep blocking: fail visibly
+      publish.addCatch(new sfn.Fail(this, 'ExceptionsNotPublished', { error: 'Warden.ExceptionsNotPublished', causePath: '$.publishError.Cause' }), { errors: ['States.ALL'], resultPath: '$.publishError' });
+      approved.next(publish.next(approvedEnd));
+    } else {
+      approved.next(approvedEnd);
+    }
     const grantFailed = call('RecordGrantFailure', { task: 'failed', stage: 'approval', decision, executionId, error: sfn.JsonPath.objectAt('$.error') }, '$.recorded', 'approved, but no exception could be recorded');
     grantFailed.next(new sfn.Fail(this, 'ApprovalNotRecorded', { error: 'Warden.ApprovalNotRecorded', causePath: '$.error.Cause' }));
     approved.addCatch(grantFailed, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -166,5 +205,32 @@ export class ApprovalWorkflow extends Construct {
       logs: stateMachineLogs(this),
       comment: 'Warden: approve or deny an unlisted access through Slack',
     });
+  }
+
+  /** The exceptions publisher: reads the table, signs with the exceptions key, writes `<prefix>/exceptions/*`. */
+  private publisher(p: ExceptionPublishingProps, table: dynamodb.ITable): NodejsFunction {
+    const fn = taskFunction(this, 'PublishExceptionsFn', {
+      entry: join(__dirname, 'publish-handler.ts'),
+      wardenTask: PUBLISH_EXCEPTIONS_TASK,
+      description: 'Warden: publish a function\'s approved exceptions to the signed policy store (its agents honour them)',
+      environment: {
+        [TABLES.exceptions.env]: table.tableName,
+        [PUBLISH_ENV.store]: `s3://${p.bucket.bucketName}/${p.prefix}`,
+        [PUBLISH_ENV.kmsKeyId]: p.signingKey.keyArn,
+        [PUBLISH_ENV.bucketOwner]: Aws.ACCOUNT_ID,
+        ...(p.publicKeyPem ? { [PUBLISH_ENV.publicKey]: p.publicKeyPem } : {}),
+      },
+    });
+    // least privilege: Query on the exceptions table; Sign (never on the policy key); objects under exceptions/ only
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [table.tableArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: p.publicKeyPem ? ['kms:Sign'] : ['kms:Sign', 'kms:GetPublicKey'], resources: [p.signingKey.keyArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [p.bucket.arnForObjects(`${p.prefix}/exceptions/*`)] }));
+    if (fn.role) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(p.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${p.prefix}/exceptions/*]`,
+        reason: 'One signed exceptions document per protected function under exceptions/ (the name is the function\'s); read for its sequence, then replaced.',
+      });
+    }
+    return fn;
   }
 }
