@@ -4,6 +4,7 @@
  */
 import { loadBundleFile, readBundle } from '../policy/bundle';
 import type { CompiledPolicy } from '../policy/types';
+import type { ExceptionLookup } from '../handler/exception-match';
 import { installFetchCapture } from './capture/fetch';
 import { installHttpCapture } from './capture/http';
 import { installNetCapture } from './capture/net';
@@ -31,6 +32,8 @@ export interface InstallOptions {
   log?: (line: string) => void;
   captures?: readonly CaptureName[];
   decisionTtlMs?: number;
+  /** approved exceptions, when the caller runs the policy store itself (simulate); else they come from WARDEN_POLICY_STORE with WARDEN_EXCEPTIONS_PUBLIC_KEY */
+  exceptions?: () => ExceptionLookup | undefined;
 }
 
 const defaultLog = (line: string) => { process.stderr.write(line + '\n'); };
@@ -52,7 +55,7 @@ export function loadPolicy(config: AgentConfig, load: (path: string) => Compiled
 }
 
 /** The running policy-store refresh (engine/distribution), stopped by uninstall(). */
-let distribution: { stop(): void } | undefined;
+let distribution: { stop(): void; exceptions?: ExceptionLookup } | undefined;
 
 /**
  * Central rules store (engine/distribution): when WARDEN_POLICY_STORE is set, the verified current
@@ -60,15 +63,17 @@ let distribution: { stop(): void } | undefined;
  * version, kill switch) goes to the agent through setPolicy. Loaded lazily: nothing without a store.
  */
 function startPolicyDistribution(env: Record<string, string | undefined>, agent: AgentCore, initial: CompiledPolicy | undefined, log: (line: string) => void, clock: () => number): void {
-  const handle: { stopped: boolean; source?: { stop(): void }; stop(): void } = {
+  const handle: { stopped: boolean; source?: { stop(): void }; stop(): void; exceptions?: ExceptionLookup } = {
     stopped: false,
     stop() { this.stopped = true; this.source?.stop(); },
   };
   distribution = handle;
   void import('../distribution/agent-refresh').then(({ startAgentPolicyRefresh }) => startAgentPolicyRefresh({
     env, loadBundle: (text) => readBundle(text), initial, log, clock: { now: clock },
-    onUpdate: ({ policy, killSwitch }) => {
+    functionName: agent.identity.name,
+    onUpdate: ({ policy, killSwitch, exceptions }) => {
       if (handle.stopped || state().agent !== agent) return;
+      handle.exceptions = exceptions; // setPolicy below re-decides every access with them
       agent.setPolicy(policy, killSwitch.engaged ? 'monitor' : undefined);
     },
   })).then((source) => {
@@ -103,6 +108,8 @@ export function install(opts: InstallOptions = {}): AgentCore {
     schedule: (fn) => { setImmediate(() => { if (state().agent === agent) fn(); }).unref(); },
     decisionTtlMs: opts.decisionTtlMs,
     addressOf: connectedAddress,
+    // approved exceptions (consulted on unlisted only): passed in, or verified from the policy store
+    exceptions: opts.exceptions ?? (() => distribution?.exceptions),
   });
   if (error) {
     log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: error.message, mode: agent.mode,

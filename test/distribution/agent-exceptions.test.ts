@@ -1,4 +1,11 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { configFromEnv } from '../../engine/agent/config';
+import { currentAgent, install, uninstall } from '../../engine/agent/runtime';
+import { publishExceptions } from '../../engine/distribution/exceptions';
+import { createLocalDistribution } from '../../engine/distribution/local';
+import { loadRulesDir, readBundle, toBundle } from '../../engine/policy';
+import { tempDir } from './helpers';
 import { AgentCore, type EventSink } from '../../engine/agent/core';
 import type { Access, AccessEvent } from '../../engine/events/access-event';
 import { exceptionLookup, type ExceptionLookup } from '../../engine/handler/exception-match';
@@ -81,5 +88,68 @@ describe('agent decisions with approved exceptions', () => {
     t.core.observe(partner);
     await t.core.flush();
     expect(t.sent.map((e) => [e.agentVerdict, e.blocked])).toEqual([['unlisted', true], ['allow', false]]);
+  });
+});
+
+/** End to end in block mode: packaged bundle + local signed store; the agent's source fetches its exceptions document. */
+describe('agent in block mode with a policy store: an approved exception published to the store unblocks exactly that access', () => {
+  afterEach(() => uninstall());
+
+  const github: Access = { kind: 'http', host: 'api.github.com', port: 443 };
+
+  async function until(check: () => boolean, what: string): Promise<void> {
+    for (let i = 0; i < 3000 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    if (!check()) throw new Error(`gave up waiting for: ${what}`);
+  }
+
+  async function setup(opts: { trustExceptions?: boolean } = {}) {
+    const bundleText = JSON.stringify(toBundle(await loadRulesDir(join(__dirname, '..', '..', 'rules'))));
+    const packaged = join(tempDir(), 'policy.json');
+    writeFileSync(packaged, bundleText);
+    let now = Date.UTC(2026, 10, 23, 18, 0, 0);
+    const clock = { now: () => now };
+    const d = createLocalDistribution({ loadBundle: (t) => readBundle(t), clock, dir: tempDir() });
+    await d.publish(bundleText);
+    const logs: string[] = [];
+    const sink: EventSink = { send: async (events) => ({ sent: events.length, logged: 0 }) };
+    const env: Record<string, string> = {
+      AWS_LAMBDA_FUNCTION_NAME: 'orders-api', AWS_REGION: 'us-east-1', WARDEN_POLICY: packaged,
+      WARDEN_POLICY_STORE: d.store.url, WARDEN_POLICY_PUBLIC_KEY: d.publicKeyPem, WARDEN_POLICY_REFRESH_MS: '20',
+      ...(opts.trustExceptions === false ? {} : { WARDEN_EXCEPTIONS_PUBLIC_KEY: d.exceptionsPublicKeyPem }),
+    };
+    const agent = install({ env, sink, captures: [], log: (l) => logs.push(l), clock: () => now });
+    const grant = (id: string, access: Access, ttlMs: number) => ({ exceptionId: id, approvalId: `apr_${id}`, access, expiresAt: new Date(now + ttlMs).toISOString() });
+    return { d, agent, logs, grant, advance: (ms: number) => { now += ms; } };
+  }
+
+  it('blocked as unlisted, then allowed as exception:<id> after the publish; deny still wins; blocked again at expiry', async () => {
+    const t = await setup();
+    expect(t.agent.mode).toBe('block');
+    expect(t.agent.observe(github)).toMatchObject({ verdict: 'unlisted', blocked: true });
+    const paste: Access = { kind: 'http', host: 'pastebin.com', port: 443 };
+    await t.d.publishExceptions('orders-api', [t.grant('exc_gh', github, 60_000), t.grant('exc_paste', paste, 60_000)]);
+    await until(() => t.logs.some((l) => l.includes('"event":"policy.exceptions"')), 'the agent to load the exceptions');
+    await until(() => currentAgent()!.observe(github).verdict === 'allow', 'the agent to re-decide');
+    expect(currentAgent()!.observe(github)).toMatchObject({ verdict: 'allow', rule: 'exception:exc_gh', blocked: false });
+    expect(currentAgent()!.observe({ ...github, port: 8443 })).toMatchObject({ verdict: 'unlisted', blocked: true });
+    expect(currentAgent()!.observe(paste)).toMatchObject({ verdict: 'deny', blocked: true });
+    t.advance(60_000);
+    expect(currentAgent()!.observe(github)).toMatchObject({ verdict: 'unlisted', blocked: true });
+  });
+
+  it('an exceptions document signed with the policy key is refused and reported; nothing is unblocked', async () => {
+    const t = await setup();
+    await publishExceptions({ store: t.d.store, signer: t.d.signer, clock: { now: () => Date.UTC(2026, 10, 23, 18, 0, 0) }, functionName: 'orders-api', publishedBy: 'x', readExceptions: () => [t.grant('exc_gh', github, 60_000)] });
+    await until(() => t.logs.some((l) => l.includes('"what":"exceptions"')), 'the rejection to be logged');
+    expect(t.logs.find((l) => l.includes('"what":"exceptions"'))).toMatch(/"reason":"bad-signature"/);
+    expect(currentAgent()!.observe(github)).toMatchObject({ verdict: 'unlisted', blocked: true });
+  });
+
+  it('without WARDEN_EXCEPTIONS_PUBLIC_KEY the agent does not fetch exceptions', async () => {
+    const t = await setup({ trustExceptions: false });
+    await t.d.publishExceptions('orders-api', [t.grant('exc_gh', github, 60_000)]);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(t.logs.some((l) => l.includes('exceptions'))).toBe(false);
+    expect(currentAgent()!.observe(github)).toMatchObject({ verdict: 'unlisted', blocked: true });
   });
 });
