@@ -3,7 +3,8 @@ import type { Access, FunctionIdentity, Mode } from '../events/access-event';
 import type { Severity } from '../events/decision-event';
 import { globMatch, globMatchFrom, hasWildcard, literalPrefix } from './glob';
 import { RadixTree } from './radix';
-import { hostAsIp, ipKey, maskIp, parseCidr, parseIp, type Ip } from './ip';
+import { hostAsIp, parseCidr, parseIPv4, parseIp, type Ip } from './ip';
+import { PolicyError } from './errors';
 import type { RulesRepo } from './loader';
 import {
   canonicalize, normalizeEntry,
@@ -26,17 +27,19 @@ export const INTERNAL_ERROR_RULE = 'warden:internal-error';
 const UNLISTED: ListVerdict = Object.freeze({ verdict: 'unlisted', rule: null, severity: 'medium' });
 const ALLOW_BY_DEFAULT: ListVerdict = Object.freeze({ verdict: 'allow', rule: null, severity: 'info' });
 const INTERNAL_ERROR: ListVerdict = Object.freeze({ verdict: 'deny', rule: INTERNAL_ERROR_RULE, severity: 'high' });
-const NO_IPS: Ip[] = [];
 const SEV_RANK: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
 const MODE_RANK: Record<Mode, number> = { learn: 0, monitor: 1, block: 2 };
 const MAX_CACHED_FUNCTIONS = 10_000;
 
-/** An entry with what matching needs precomputed. */
+/**
+ * An entry with what matching needs precomputed. One shape for every kind of entry, so the hot
+ * loops read one object shape. Built once per entry and shared by every index that holds it.
+ */
 interface IndexedEntry {
-  e: NormalizedEntry;
-  // copied out of `e` so the hot loop reads one object shape (NormalizedEntry shapes vary by kind)
   id: string;
-  severity: Severity;
+  deny: boolean;
+  /** deny: severity rank (higher wins); allow: 0 */
+  rank: number;
   /** -1: any port */
   port: number;
   /** Infinity: never expires */
@@ -50,7 +53,46 @@ interface IndexedEntry {
   resourceGlob: string | null;
   /** length of resourceGlob's literal prefix: the prefix tree proved it, matching starts after it */
   resourceFrom: number;
-  rank: number;
+  /** host wildcard: the name strictly under which it matches ('' for other entries) */
+  suffix: string;
+  /** cidr: the network (v4 as a uint32, v6 as four words) and its prefix length; -1 when not a cidr */
+  prefix: number;
+  net4: number;
+  net6: Uint32Array | null;
+}
+
+/** `deny`: the entry is on a deny list (the list, not the entry, decides its effect) */
+function indexEntry(e: NormalizedEntry, deny: boolean): IndexedEntry {
+  const severity = e.severity ?? 'medium';
+  const ie: IndexedEntry = {
+    id: e.id, deny, rank: deny ? SEV_RANK[severity] : 0, port: e.port ?? -1, expiresAt: e.expiresAt ?? Infinity,
+    verdict: Object.freeze(deny
+      ? { verdict: 'deny' as const, rule: e.id, severity }
+      : { verdict: 'allow' as const, rule: e.id, severity: 'info' as const }),
+    actionExact: null, actionGlob: null, resourceGlob: null, resourceFrom: 0, suffix: '', prefix: -1, net4: 0, net6: null,
+  };
+  if (e.kind === 'aws') {
+    const action = e.action ?? '*';
+    if (hasWildcard(action)) { if (action !== '*') ie.actionGlob = action; } else ie.actionExact = action;
+    const r = e.resource;
+    if (r !== undefined && hasWildcard(r)) {
+      const prefix = literalPrefix(r);
+      // `prefix*` matches whatever follows the prefix the tree lookup proved: nothing left to check
+      if (r.length !== prefix.length + 1 || r.charCodeAt(prefix.length) !== 42 /* * */) {
+        ie.resourceGlob = r;
+        ie.resourceFrom = prefix.length;
+      }
+    }
+  } else if (e.kind === 'host') {
+    if (e.wildcard) ie.suffix = e.host!;
+  } else {
+    const c = parseCidr(e.cidr!);
+    if ('error' in c) throw new PolicyError(`bad cidr in compiled policy: ${e.cidr}`);
+    ie.prefix = c.cidr.prefix;
+    if (c.cidr.ip.v === 4) ie.net4 = c.cidr.ip.n;
+    else ie.net6 = Uint32Array.from(c.cidr.ip.w);
+  }
+  return ie;
 }
 
 interface ServiceBucket {
@@ -60,82 +102,101 @@ interface ServiceBucket {
   prefixes: RadixTree<IndexedEntry>;
 }
 
-interface TrieNode { children: Map<string, TrieNode>; under: IndexedEntry[] | null }
+// Host wildcards: `*.example.com` is filed under a 30-bit hash of `example.com` (a small integer:
+// no number is boxed per lookup); a decision hashes each suffix of the event's name that follows a
+// dot, right to left in one pass, and compares the text only on a bucket hit.
+const HASH_MASK = 0x3fffffff;
+/** host names are at most 253 characters: only the suffixes that short can equal an entry's name */
+const MAX_SUFFIX = 255;
+/** @internal exported for tests */
+export function suffixHash(s: string): number {
+  let h = 0;
+  for (let i = s.length - 1; i >= 0; i--) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h & HASH_MASK;
+}
 
-/** One list (the allow or the deny list of one group), indexed by kind. */
-class ListIndex {
-  size = 0;
+/** v4 tables: a range of length ≤ 30 is keyed by its network bits (a small integer); /31 and /32 by their top 30 bits, checked on a hit */
+const v4Key = (n: number, len: number): number => (len === 0 ? 0 : len <= 30 ? n >>> (32 - len) : n >>> 2);
+const wordMask = (w: number, bits: number): number => (bits <= 0 ? 0 : bits >= 32 ? w : (w & (0xffffffff << (32 - bits))) >>> 0);
+function v6Key(w0: number, w1: number, w2: number, w3: number): number {
+  let h = Math.imul(w0 ^ 0x2545f491, 0x9e3779b1);
+  h = Math.imul(h ^ w1, 0x85ebca6b);
+  h = Math.imul(h ^ w2, 0xc2b2ae35);
+  h = Math.imul(h ^ w3, 0x27d4eb2f);
+  return (h ^ (h >>> 15)) & HASH_MASK;
+}
+
+/**
+ * Everything that applies to one set of groups (a function's own groups, its exceptions and the
+ * global lists), deny and allow entries together, indexed by kind: one walk per decision.
+ */
+class MatchIndex {
   readonly aws = new Map<string, ServiceBucket>();
   /** the `*` service bucket (looked up on every aws decision, so kept at hand) */
-  awsAnyService: ServiceBucket | undefined = undefined;
+  awsAny: ServiceBucket | undefined = undefined;
+  hasAws = false;
   readonly hostExact = new Map<string, IndexedEntry[]>();
-  readonly trie: TrieNode = { children: new Map(), under: null };
-  hasTrie = false;
-  readonly v4 = new Map<number, Map<number, IndexedEntry[]>>();
+  readonly wild = new Map<number, IndexedEntry[]>();
+  /** wildLen[n] = 1 when some wildcard's name is n characters long */
+  readonly wildLen = new Uint8Array(MAX_SUFFIX + 1);
+  hasWild = false;
   v4Lens: number[] = [];
-  readonly v6 = new Map<number, Map<string, IndexedEntry[]>>();
+  v4Maps: Map<number, IndexedEntry[]>[] = [];
   v6Lens: number[] = [];
-  hasHostOrIp = false;
+  v6Maps: Map<number, IndexedEntry[]>[] = [];
+  /** host and IP entries exist: of any effect (checked for http/tcp), deny ones (also checked for aws calls) */
+  anyNet = false;
+  denyNet = false;
 
-  add(e: NormalizedEntry): void {
-    this.size++;
-    const ie: IndexedEntry = {
-      e, id: e.id, severity: e.severity ?? 'medium', port: e.port ?? -1, expiresAt: e.expiresAt ?? Infinity,
-      verdict: Object.freeze(e.severity !== undefined
-        ? { verdict: 'deny' as const, rule: e.id, severity: e.severity }
-        : { verdict: 'allow' as const, rule: e.id, severity: 'info' as const }),
-      actionExact: null, actionGlob: null, resourceGlob: null, resourceFrom: 0, rank: SEV_RANK[e.severity ?? 'info'],
-    };
+  constructor(entries: readonly IndexedEntry[], sources: readonly NormalizedEntry[]) {
+    for (let i = 0; i < entries.length; i++) this.add(entries[i]!, sources[i]!);
+  }
+
+  private add(ie: IndexedEntry, e: NormalizedEntry): void {
     if (e.kind === 'aws') {
-      const action = e.action ?? '*';
-      if (hasWildcard(action)) { if (action !== '*') ie.actionGlob = action; } else ie.actionExact = action;
-      let b = this.aws.get(e.service ?? '*');
+      this.hasAws = true;
+      const service = e.service ?? '*';
+      let b = this.aws.get(service);
       if (!b) {
         b = { anyResource: [], exact: new Map(), prefixes: new RadixTree() };
-        this.aws.set(e.service ?? '*', b);
-        if ((e.service ?? '*') === '*') this.awsAnyService = b;
+        this.aws.set(service, b);
+        if (service === '*') this.awsAny = b;
       }
       const r = e.resource;
       if (r === undefined) b.anyResource.push(ie);
       else if (!hasWildcard(r)) push(b.exact, r, ie);
-      else {
-        const prefix = literalPrefix(r);
-        // `prefix*` matches whatever follows the prefix the tree lookup proved: nothing left to check
-        if (r.length !== prefix.length + 1 || r.charCodeAt(prefix.length) !== 42 /* * */) {
-          ie.resourceGlob = r;
-          ie.resourceFrom = prefix.length;
-        }
-        b.prefixes.insert(prefix, ie);
-      }
+      else b.prefixes.insert(literalPrefix(r), ie);
       return;
     }
-    this.hasHostOrIp = true;
+    this.anyNet = true;
+    if (ie.deny) this.denyNet = true;
     if (e.kind === 'host') {
-      const host = e.host!;
-      if (!e.wildcard) { push(this.hostExact, host, ie); return; }
-      this.hasTrie = true;
-      let node = this.trie;
-      const labels = host.split('.');
-      for (let i = labels.length - 1; i >= 0; i--) {
-        let next = node.children.get(labels[i]!);
-        if (!next) { next = { children: new Map(), under: null }; node.children.set(labels[i]!, next); }
-        node = next;
-      }
-      (node.under ??= []).push(ie);
+      if (!e.wildcard) { push(this.hostExact, e.host!, ie); return; }
+      const name = e.host!;
+      if (name.length > MAX_SUFFIX) throw new PolicyError(`host name over ${MAX_SUFFIX} characters in compiled policy: ${name.slice(0, 40)}…`);
+      this.hasWild = true;
+      this.wildLen[name.length] = 1;
+      push(this.wild, suffixHash(name), ie);
       return;
     }
-    const c = parseCidr(e.cidr!);
-    if ('error' in c) throw new Error(`bad cidr in compiled policy: ${e.cidr}`);
-    const { ip, prefix } = c.cidr;
-    if (ip.v === 4) {
-      let m = this.v4.get(prefix);
-      if (!m) { m = new Map(); this.v4.set(prefix, m); this.v4Lens = [...this.v4.keys()].sort((a, b) => b - a); }
-      push(m, (maskIp(ip, prefix) as { n: number }).n, ie);
+    if (ie.net6 === null) {
+      push(this.lenMap(this.v4Lens, this.v4Maps, ie.prefix), v4Key(ie.net4, ie.prefix), ie);
     } else {
-      let m = this.v6.get(prefix);
-      if (!m) { m = new Map(); this.v6.set(prefix, m); this.v6Lens = [...this.v6.keys()].sort((a, b) => b - a); }
-      push(m, ipKey(maskIp(ip, prefix)), ie);
+      const w = ie.net6;
+      push(this.lenMap(this.v6Lens, this.v6Maps, ie.prefix), v6Key(w[0]!, w[1]!, w[2]!, w[3]!), ie);
     }
+  }
+
+  /** the table for one prefix length; lengths are kept longest first */
+  private lenMap(lens: number[], maps: Map<number, IndexedEntry[]>[], len: number): Map<number, IndexedEntry[]> {
+    let i = lens.indexOf(len);
+    if (i < 0) {
+      i = 0;
+      while (i < lens.length && lens[i]! > len) i++;
+      lens.splice(i, 0, len);
+      maps.splice(i, 0, new Map());
+    }
+    return maps[i]!;
   }
 }
 
@@ -144,147 +205,243 @@ function push<K>(m: Map<K, IndexedEntry[]>, k: K, ie: IndexedEntry): void {
   if (l) l.push(ie); else m.set(k, [ie]);
 }
 
+/**
+ * What matching needs from one access, and the best deny and allow found so far. One instance,
+ * refilled per decision: decide is synchronous and never re-entered, so nothing else can observe
+ * it between the fill and the answer — a decision allocates nothing (strict IPv4 addresses and
+ * host names already in lower case; other spellings cost one small parse).
+ */
+class View {
+  aws = false;
+  service = '';
+  action = '';
+  resource: string | undefined = undefined;
+  host: string | undefined = undefined;
+  /** -2: the event has no port (never equal to an entry's port; -1 is "any" on entries) */
+  port = -2;
+  now = 0;
+  v4Count = 0;
+  readonly v4 = new Float64Array(2);
+  v6Count = 0;
+  readonly v6 = new Uint32Array(8);
+  /** host suffixes that follow a dot, right to left: the dot's position and the hash of the rest */
+  dotsReady = false;
+  dotCount = 0;
+  readonly dots = new Int32Array(MAX_SUFFIX + 1);
+  readonly sufHash = new Int32Array(MAX_SUFFIX + 1);
+  /** masked v6 words of the current lookup */
+  readonly m6 = new Uint32Array(4);
+  /** reusable buffer for ARN prefix-tree lookups */
+  readonly lists: IndexedEntry[][] = [];
+  bestDeny: IndexedEntry | null = null;
+  bestAllow: IndexedEntry | null = null;
+}
+const VIEW = new View();
 
-/** What matching needs from one access, computed once per decision. */
-interface AccessView {
-  aws: boolean;
-  service: string;
-  action: string;
-  resource: string | undefined;
-  host: string | undefined;
-  ips: Ip[];
-  port: number | undefined;
-  now: number;
-  /** reusable buffer for radix lookups (decide is synchronous: no sharing across calls) */
-  scratch: IndexedEntry[][];
+function addIp(v: View, ip: Ip): void {
+  if (ip.v === 4) v.v4[v.v4Count++] = ip.n;
+  else { v.v6.set(ip.w, 4 * v.v6Count); v.v6Count++; }
 }
 
-const SCRATCH: IndexedEntry[][] = [];
-// One view, refilled per decision: decide is synchronous and never re-entered, so nothing else
-// can observe it between the fill and the answer (saves an allocation per decision).
-const VIEW: AccessView = { aws: false, service: '', action: '', resource: undefined, host: undefined, ips: NO_IPS, port: undefined, now: 0, scratch: SCRATCH };
+/** `s` is a strict dotted quad, or an IPv6 literal (bracketed or with a colon), or starts with a digit (inet_aton forms) */
+const mayBeIp = (s: string): boolean => {
+  const c = s.charCodeAt(0);
+  return (c >= 48 && c <= 57) || c === 91 /* [ */ || s.includes(':');
+};
 
-function viewOf(access: Access, now: number): AccessView {
-  let host: string | undefined;
-  let ips = NO_IPS;
-  if (typeof access.host === 'string' && access.host.length > 0) {
-    host = access.host.toLowerCase();
-    if (host.endsWith('.')) host = host.slice(0, -1);
-    const ip = hostAsIp(host);
-    if (ip) { ips = [ip]; host = undefined; }
-  }
-  if (typeof access.address === 'string' && access.address.length > 0) {
-    // the loose parse too: an address written as "2852039166" must still hit a v4 range
-    const ip = parseIp(access.address) ?? hostAsIp(access.address);
-    if (ip) ips = ips === NO_IPS ? [ip] : [...ips, ip];
-  }
+function viewOf(access: Access, now: number): View {
   const v = VIEW;
+  v.bestDeny = null;
+  v.bestAllow = null;
+  v.v4Count = 0;
+  v.v6Count = 0;
+  v.dotsReady = false;
+  v.host = undefined;
+  const h = access.host;
+  if (typeof h === 'string' && h.length > 0) {
+    let host = h.toLowerCase(); // the same string when already lower case
+    if (host.charCodeAt(host.length - 1) === 46 /* . */) host = host.slice(0, -1);
+    if (host.length > 0 && mayBeIp(host)) {
+      const n = parseIPv4(host);
+      const ip = n !== null ? null : hostAsIp(host);
+      if (n !== null) v.v4[v.v4Count++] = n;
+      else if (ip !== null) addIp(v, ip);
+      else v.host = host;
+    } else v.host = host;
+  }
+  const a = access.address;
+  if (typeof a === 'string' && a.length > 0) {
+    // the loose parse too: an address written as "2852039166" must still hit a v4 range
+    const n = parseIPv4(a);
+    if (n !== null) v.v4[v.v4Count++] = n;
+    else {
+      const ip = parseIp(a) ?? hostAsIp(a);
+      if (ip !== null) addIp(v, ip);
+    }
+  }
   v.aws = access.kind === 'aws';
   v.service = typeof access.service === 'string' ? access.service.toLowerCase() : '';
   v.action = typeof access.action === 'string' ? access.action.toLowerCase() : '';
   v.resource = typeof access.resource === 'string' ? access.resource : undefined;
-  v.host = host;
-  v.ips = ips;
-  v.port = access.port;
+  v.port = typeof access.port === 'number' ? access.port : -2;
   v.now = now;
   return v;
 }
 
-/** Keeps the winner: deny — highest severity, then smallest id; allow — smallest id. Order-independent. */
-function better(a: IndexedEntry | null, b: IndexedEntry): IndexedEntry {
-  if (a === null) return b;
-  if (b.rank !== a.rank) return b.rank > a.rank ? b : a;
-  return b.id < a.id ? b : a;
+/** Positions of the dots in the last MAX_SUFFIX+1 characters of the host, and the hash of what follows each. */
+function hostDots(v: View, h: string): void {
+  v.dotsReady = true;
+  let n = 0, hash = 0;
+  const stop = Math.max(0, h.length - MAX_SUFFIX - 1);
+  for (let i = h.length - 1; i >= stop; i--) {
+    const c = h.charCodeAt(i);
+    if (c === 46 /* . */) { v.dots[n] = i; v.sufHash[n] = hash & HASH_MASK; n++; }
+    hash = (Math.imul(hash, 31) + c) | 0;
+  }
+  v.dotCount = n;
 }
 
-function consider(list: IndexedEntry[] | undefined, v: AccessView, best: IndexedEntry | null, checkAws: boolean): IndexedEntry | null {
-  if (list === undefined) return best;
+/** Keeps the winner: deny — highest severity, then smallest id; allow — smallest id. Order-independent. */
+function record(v: View, ie: IndexedEntry): void {
+  if (ie.deny) {
+    const a = v.bestDeny;
+    if (a === null || ie.rank > a.rank || (ie.rank === a.rank && ie.id < a.id)) v.bestDeny = ie;
+  } else {
+    const a = v.bestAllow;
+    if (a === null || ie.id < a.id) v.bestAllow = ie;
+  }
+}
+
+function considerAws(list: IndexedEntry[], v: View): void {
   for (let i = 0; i < list.length; i++) {
     const ie = list[i]!;
-    if (v.now >= ie.expiresAt) continue;
-    if (checkAws) {
-      if (ie.actionExact !== null ? ie.actionExact !== v.action : ie.actionGlob !== null && !globMatch(ie.actionGlob, v.action)) continue;
-      if (ie.resourceGlob !== null && (v.resource === undefined || !globMatchFrom(ie.resourceGlob, v.resource, ie.resourceFrom))) continue;
-    } else if (ie.port !== -1 && ie.port !== v.port) continue;
-    best = better(best, ie);
+    if (v.now >= ie.expiresAt || (!ie.deny && v.bestDeny !== null)) continue;
+    if (ie.actionExact !== null ? ie.actionExact !== v.action : ie.actionGlob !== null && !globMatch(ie.actionGlob, v.action)) continue;
+    if (ie.resourceGlob !== null && (v.resource === undefined || !globMatchFrom(ie.resourceGlob, v.resource, ie.resourceFrom))) continue;
+    record(v, ie);
   }
-  return best;
 }
 
-function matchBucket(b: ServiceBucket | undefined, v: AccessView, best: IndexedEntry | null): IndexedEntry | null {
-  if (b === undefined) return best;
-  best = consider(b.anyResource, v, best, true);
+/** host and IP entries: an aws call is denied by them, never allowed */
+function netApplies(ie: IndexedEntry, v: View): boolean {
+  if (v.now >= ie.expiresAt) return false;
+  if (!ie.deny && (v.aws || v.bestDeny !== null)) return false;
+  return ie.port === -1 || ie.port === v.port;
+}
+
+function considerNet(list: IndexedEntry[], v: View): void {
+  for (let i = 0; i < list.length; i++) if (netApplies(list[i]!, v)) record(v, list[i]!);
+}
+
+/** wildcard entries filed under the hash of h[start..]: the name must equal that suffix */
+function considerSuffix(list: IndexedEntry[], v: View, h: string, start: number): void {
+  const len = h.length - start;
+  for (let i = 0; i < list.length; i++) {
+    const ie = list[i]!;
+    const s = ie.suffix;
+    if (s.length !== len) continue;
+    let j = 0;
+    while (j < len && s.charCodeAt(j) === h.charCodeAt(start + j)) j++;
+    if (j === len && netApplies(ie, v)) record(v, ie);
+  }
+}
+
+function considerV4(list: IndexedEntry[], v: View, n: number): void {
+  for (let i = 0; i < list.length; i++) {
+    const ie = list[i]!;
+    // /31 and /32 share a key per top 30 bits: compare the whole network
+    if (ie.prefix > 30 && ((n ^ ie.net4) >>> (32 - ie.prefix)) !== 0) continue;
+    if (netApplies(ie, v)) record(v, ie);
+  }
+}
+
+function considerV6(list: IndexedEntry[], v: View): void {
+  const m = v.m6;
+  for (let i = 0; i < list.length; i++) {
+    const ie = list[i]!;
+    const w = ie.net6!;
+    if (w[0] !== m[0] || w[1] !== m[1] || w[2] !== m[2] || w[3] !== m[3]) continue; // a hash bucket
+    if (netApplies(ie, v)) record(v, ie);
+  }
+}
+
+function matchBucket(b: ServiceBucket, v: View): void {
+  if (b.anyResource.length > 0) considerAws(b.anyResource, v);
   const r = v.resource;
-  if (r !== undefined) {
-    best = consider(b.exact.get(r), v, best, true);
-    if (b.prefixes.size > 0) {
-      const lists = v.scratch;
-      lists.length = 0;
-      b.prefixes.collect(r, lists);
-      for (let i = 0; i < lists.length; i++) best = consider(lists[i], v, best, true);
-    }
+  if (r === undefined) return;
+  if (b.exact.size > 0) {
+    const l = b.exact.get(r);
+    if (l !== undefined) considerAws(l, v);
   }
-  return best;
+  if (b.prefixes.size > 0) {
+    const lists = v.lists;
+    const n = b.prefixes.collect(r, lists, 0);
+    for (let i = 0; i < n; i++) considerAws(lists[i]!, v);
+  }
 }
 
-function matchList(idx: ListIndex, v: AccessView, best: IndexedEntry | null, hostsAndIps: boolean): IndexedEntry | null {
-  if (idx.size === 0) return best;
-  if (v.aws) {
-    best = matchBucket(idx.aws.get(v.service), v, best);
-    best = matchBucket(idx.awsAnyService, v, best);
+function matchIndex(idx: MatchIndex, v: View): void {
+  if (v.aws && idx.hasAws) {
+    const b = idx.aws.get(v.service);
+    if (b !== undefined) matchBucket(b, v);
+    if (idx.awsAny !== undefined) matchBucket(idx.awsAny, v);
   }
-  if (!hostsAndIps || !idx.hasHostOrIp) return best;
+  if (!(v.aws ? idx.denyNet : idx.anyNet)) return;
   const h = v.host;
   if (h !== undefined) {
-    best = consider(idx.hostExact.get(h), v, best, false);
-    if (idx.hasTrie) {
-      let node: TrieNode | undefined = idx.trie;
-      let end = h.length;
-      // walk labels right to left; `under` entries match only when more labels remain (never the apex)
-      while (node !== undefined && end > 0) {
-        const dot = h.lastIndexOf('.', end - 1);
-        node = node.children.get(h.slice(dot + 1, end));
-        if (node === undefined) break;
-        if (dot < 0) break;
-        if (node.under !== null) best = consider(node.under, v, best, false);
-        end = dot;
+    const l = idx.hostExact.size > 0 ? idx.hostExact.get(h) : undefined;
+    if (l !== undefined) considerNet(l, v);
+    if (idx.hasWild) {
+      if (!v.dotsReady) hostDots(v, h);
+      for (let k = 0; k < v.dotCount; k++) {
+        const start = v.dots[k]! + 1;
+        if (h.length - start > MAX_SUFFIX || idx.wildLen[h.length - start] === 0) continue;
+        const list = idx.wild.get(v.sufHash[k]!);
+        if (list !== undefined) considerSuffix(list, v, h, start);
       }
     }
   }
-  for (let i = 0; i < v.ips.length; i++) {
-    const ip = v.ips[i]!;
-    if (ip.v === 4) {
-      for (const len of idx.v4Lens) {
-        const key = len === 0 ? 0 : (ip.n & (0xffffffff << (32 - len))) >>> 0;
-        best = consider(idx.v4.get(len)!.get(key), v, best, false);
-      }
-    } else {
-      for (const len of idx.v6Lens) best = consider(idx.v6.get(len)!.get(ipKey(maskIp(ip, len))), v, best, false);
+  for (let i = 0; i < v.v4Count; i++) {
+    const n = v.v4[i]!;
+    for (let k = 0; k < idx.v4Lens.length; k++) {
+      const len = idx.v4Lens[k]!;
+      const list = idx.v4Maps[k]!.get(v4Key(n, len));
+      if (list !== undefined) considerV4(list, v, n);
     }
   }
-  return best;
+  for (let i = 0; i < v.v6Count; i++) {
+    const o = 4 * i;
+    for (let k = 0; k < idx.v6Lens.length; k++) {
+      const len = idx.v6Lens[k]!;
+      const m = v.m6;
+      m[0] = wordMask(v.v6[o]!, len); m[1] = wordMask(v.v6[o + 1]!, len - 32); m[2] = wordMask(v.v6[o + 2]!, len - 64); m[3] = wordMask(v.v6[o + 3]!, len - 96);
+      const list = idx.v6Maps[k]!.get(v6Key(m[0]!, m[1]!, m[2]!, m[3]!));
+      if (list !== undefined) considerV6(list, v);
+    }
+  }
 }
 
-interface GroupIndex { allow: ListIndex; deny: ListIndex; mode: Mode | null; allowList: boolean; exact: boolean }
 type GroupSource = Pick<NormalizedGroup, 'allow' | 'deny' | 'mode' | 'allowList'>;
 
-/** A group's lists are indexed on first use: an agent only ever needs its own function's groups. */
+/** A group of lists; its entries are prepared on first use (an agent only ever needs its own function's groups). */
 class LazyGroup {
-  private idx: GroupIndex | null = null;
-  constructor(private readonly src: GroupSource, readonly exact: boolean) {}
+  private ies: IndexedEntry[] | null = null;
+  private srcs: NormalizedEntry[] | null = null;
+  constructor(private readonly src: GroupSource, readonly exact: boolean, readonly no: number) {}
   get mode(): Mode | null { return this.src.mode; }
   get allowList(): boolean { return this.src.allowList; }
-  index(): GroupIndex {
-    if (this.idx === null) {
-      const allow = new ListIndex(), deny = new ListIndex();
-      for (const e of this.src.allow) allow.add(e);
-      for (const e of this.src.deny) deny.add(e);
-      this.idx = { allow, deny, mode: this.src.mode, allowList: this.src.allowList, exact: this.exact };
+  /** deny entries, then allow entries, with the normalized entry each came from */
+  entries(): { ies: IndexedEntry[]; srcs: NormalizedEntry[] } {
+    if (this.ies === null) {
+      const nDeny = this.src.deny.length;
+      const srcs = [...this.src.deny, ...this.src.allow];
+      this.ies = srcs.map((e, i) => indexEntry(e, i < nDeny));
+      this.srcs = srcs;
     }
-    return this.idx;
+    return { ies: this.ies, srcs: this.srcs! };
   }
 }
-interface Resolved { groups: GroupIndex[]; mode: Mode; allowList: boolean; known: boolean }
+interface Resolved { groups: LazyGroup[]; key: string; index: MatchIndex | null; mode: Mode; allowList: boolean; known: boolean }
 
 export function hashText(canonicalJson: string): string {
   return `sha256:${createHash('sha256').update(canonicalJson).digest('hex').slice(0, 16)}`;
@@ -312,9 +469,11 @@ export function hashPolicy(p: NormalizedPolicy): string {
 
 /**
  * The compiled, indexed policy. Build it with `compilePolicy(repo)` or `readBundle(text)`.
- * `decide` looks up the function's groups once (cached), then each list by kind: aws entries by
- * service and ARN (exact map, then globs grouped by literal prefix), hosts by exact map and a
- * reversed-label trie, IPs by prefix-length maps. No scan of the whole policy.
+ * `decide` looks up the function once (cached) to the index of everything that applies to it
+ * (its groups, its exceptions and the global lists, deny and allow together, shared by every
+ * function with the same groups), then walks that index once by kind: aws entries by service and
+ * ARN (exact map, then globs grouped by literal prefix), hosts by exact map and a hashed table of
+ * wildcard suffixes, IPs by prefix-length tables. No scan of the whole policy, no allocation.
  */
 export class WardenPolicy implements CompiledPolicy {
   readonly policyVersion: string;
@@ -323,7 +482,10 @@ export class WardenPolicy implements CompiledPolicy {
   private readonly exact = new Map<string, LazyGroup[]>();
   private readonly globs: { pattern: string; group: LazyGroup }[] = [];
   private readonly global: LazyGroup;
+  private groupCount = 0;
   private readonly cache = new Map<string, Resolved>();
+  /** indexes by group set (the sorted group numbers): functions with the same groups share one */
+  private readonly indexes = new Map<string, MatchIndex>();
 
   /** `policy` must be canonical (see canonicalize); `version` is trusted when given (a verified bundle). */
   constructor(policy: NormalizedPolicy, version?: string) {
@@ -335,11 +497,11 @@ export class WardenPolicy implements CompiledPolicy {
       const exactNames = g.functions.filter((f) => !hasWildcard(f));
       const globNames = g.functions.filter((f) => hasWildcard(f));
       if (exactNames.length > 0) {
-        const gi = new LazyGroup(g, true);
+        const gi = this.group(g, true);
         for (const f of exactNames) this.pushExact(f, gi);
       }
       if (globNames.length > 0) {
-        const gi = new LazyGroup(g, false);
+        const gi = this.group(g, false);
         for (const f of globNames) this.globs.push({ pattern: f, group: gi });
       }
     }
@@ -349,9 +511,13 @@ export class WardenPolicy implements CompiledPolicy {
       const l = byFn.get(x.functionName);
       if (l) l.push(x.entry); else byFn.set(x.functionName, [x.entry]);
     }
-    for (const [fn, entries] of byFn) this.pushExact(fn, new LazyGroup({ allow: entries, deny: [], mode: null, allowList: false }, true));
-    this.global = new LazyGroup({ ...policy.global, mode: null, allowList: false }, false);
+    for (const [fn, entries] of byFn) this.pushExact(fn, this.group({ allow: entries, deny: [], mode: null, allowList: false }, true));
+    this.global = this.group({ ...policy.global, mode: null, allowList: false }, false);
     this.entryCount = count;
+  }
+
+  private group(src: GroupSource, exact: boolean): LazyGroup {
+    return new LazyGroup(src, exact, this.groupCount++);
   }
 
   private pushExact(name: string, gi: LazyGroup): void {
@@ -368,16 +534,38 @@ export class WardenPolicy implements CompiledPolicy {
     if (hit !== undefined) return hit;
     const groups: LazyGroup[] = [...(this.exact.get(name) ?? [])];
     for (const g of this.globs) if (globMatch(g.pattern, name) && !groups.includes(g.group)) groups.push(g.group);
+    const r = this.resolvedFor(groups);
+    if (this.cache.size >= MAX_CACHED_FUNCTIONS) { this.cache.clear(); this.indexes.clear(); }
+    this.cache.set(name, r);
+    return r;
+  }
+
+  private resolvedFor(groups: LazyGroup[]): Resolved {
     // mode: exact-name files beat globs; among equals the strictest wins
     let mode: Mode | null = null;
     for (const pass of [true, false]) {
       for (const g of groups) if (g.exact === pass && g.mode !== null && (mode === null || MODE_RANK[g.mode] > MODE_RANK[mode])) mode = g.mode;
       if (mode !== null) break;
     }
-    const r: Resolved = { groups: [...groups, this.global].map((g) => g.index()), mode: mode ?? 'monitor', allowList: groups.some((g) => g.allowList), known: groups.length > 0 };
-    if (this.cache.size >= MAX_CACHED_FUNCTIONS) this.cache.clear();
-    this.cache.set(name, r);
-    return r;
+    const all = [...groups, this.global];
+    const key = all.map((g) => g.no).sort((a, b) => a - b).join(',');
+    return { groups: all, key, index: null, mode: mode ?? 'monitor', allowList: groups.some((g) => g.allowList), known: groups.length > 0 };
+  }
+
+  /** The index of a resolved group set, built on its first decision. */
+  private indexOf(r: Resolved): MatchIndex {
+    let idx = this.indexes.get(r.key);
+    if (idx === undefined) {
+      const ies: IndexedEntry[] = [], srcs: NormalizedEntry[] = [];
+      for (const g of r.groups) {
+        const e = g.entries();
+        for (let i = 0; i < e.ies.length; i++) { ies.push(e.ies[i]!); srcs.push(e.srcs[i]!); }
+      }
+      idx = new MatchIndex(ies, srcs);
+      this.indexes.set(r.key, idx);
+    }
+    r.index = idx;
+    return idx;
   }
 
   modeFor(functionName: string): Mode {
@@ -388,11 +576,14 @@ export class WardenPolicy implements CompiledPolicy {
     }
   }
 
-  /** Indexes every group now (otherwise each is indexed on the first decision that needs it). */
+  /**
+   * Builds now what decisions would otherwise build on first use: the index of every function
+   * named in the rules, of each function-name glob on its own, and of the global lists alone.
+   */
   indexAll(): this {
-    for (const l of this.exact.values()) for (const g of l) g.index();
-    for (const g of this.globs) g.group.index();
-    this.global.index();
+    for (const name of this.exact.keys()) this.indexOf(this.resolve(name));
+    for (const g of this.globs) this.indexOf(this.resolvedFor([g.group]));
+    this.indexOf(this.resolvedFor([]));
     return this;
   }
 
@@ -404,13 +595,11 @@ export class WardenPolicy implements CompiledPolicy {
   decide(fn: Pick<FunctionIdentity, 'name'>, access: Access, now: number): ListVerdict {
     try {
       const r = this.resolve(fn.name);
+      const idx = r.index ?? this.indexOf(r);
       const v = viewOf(access, now);
-      let deny: IndexedEntry | null = null;
-      for (let i = 0; i < r.groups.length; i++) deny = matchList(r.groups[i]!.deny, v, deny, true);
-      if (deny !== null) return deny.verdict;
-      let allow: IndexedEntry | null = null;
-      for (let i = 0; i < r.groups.length; i++) allow = matchList(r.groups[i]!.allow, v, allow, !v.aws);
-      if (allow !== null) return allow.verdict;
+      matchIndex(idx, v);
+      if (v.bestDeny !== null) return v.bestDeny.verdict;
+      if (v.bestAllow !== null) return v.bestAllow.verdict;
       return r.allowList ? UNLISTED : ALLOW_BY_DEFAULT;
     } catch {
       return INTERNAL_ERROR;

@@ -59,9 +59,11 @@ describe('RadixTree', () => {
     fc.assert(fc.property(fc.array(fc.stringMatching(/^[ab:/]{0,6}$/), { maxLength: 20 }), fc.stringMatching(/^[ab:/]{0,8}$/), (keys, s) => {
       const t = new RadixTree<string>();
       keys.forEach((k) => t.insert(k, k));
-      const out: string[][] = [];
-      t.collect(s, out);
-      expect(out.flat().sort()).toEqual(keys.filter((k) => s.startsWith(k)).sort());
+      const out: string[][] = [['stale']];
+      const n = t.collect(s, out, 0);
+      expect(out.slice(0, n).flat().sort()).toEqual(keys.filter((k) => s.startsWith(k)).sort());
+      // appends after what is already there
+      expect(t.collect(s, out, n)).toBe(2 * n);
     }), { numRuns: 300 });
   });
 });
