@@ -68,6 +68,12 @@ describe('warden simulate --json (built-in scenario)', () => {
     expect(String(scans[1]!.rule)).toMatch(/^exception:/);
   });
 
+  it('publishes the approved exception to the signed store: the agent in block mode lets the next scan through', () => {
+    expect(of('workflow.state')).toContainEqual(expect.objectContaining({ workflow: 'approval', state: 'PublishExceptions' }));
+    const scans = of('access').filter((a) => a.function === 'payments-worker' && String(a.target).includes('dynamodb:Scan'));
+    expect(scans.map((a) => [a.mode, a.agentVerdict, a.blocked])).toEqual([['block', 'unlisted', true], ['block', 'allow', false]]);
+  });
+
   it('escalates image-resizer through every tier to its final action', () => {
     expect(of('decision')).toContainEqual(expect.objectContaining({ function: 'image-resizer', verdict: 'unlisted', response: 'escalate' }));
     expect(ends()).toContainEqual(expect.objectContaining({ workflow: 'escalate', function: 'image-resizer', status: 'SUCCEEDED' }));

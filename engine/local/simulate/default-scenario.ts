@@ -9,7 +9,8 @@ description: >-
   orders-api serves normal traffic, then a poisoned dependency update posts order data to a paste
   site: the agent blocks it, the engine decides deny, the function is quarantined and later restored.
   payments-worker scans a table it never used: approval is requested, an unauthorized click is
-  refused, an approver approves and the exception is honoured on the next access. image-resizer, in
+  refused, an approver approves, and the time-bound exception is published signed to the policy store:
+  on the next access the agent (block mode) lets the scan through and the engine decides allow. image-resizer, in
   monitor mode, calls an unlisted host; nobody acknowledges, so the escalation runs through every
   tier to its final action.
 account: { id: "123456789012", region: us-east-1 }
@@ -99,12 +100,16 @@ timeline:
   - at: 9m
     click: { user: U0APPROVER1, function: payments-worker, button: approve }
   - at: 12m
-    note: the next scan is decided allow by the engine under the approved, time-bound exception (no new request)
+    note: >-
+      the approval published the exception, signed, to the policy store; the agent picked it up on its
+      refresh, so the next scan goes through (block mode) and the engine decides allow under the same
+      exception (no new request)
   - at: 12m
     invoke: payments-worker
     calls:
       - aws: dynamodb:Scan
         params: { TableName: customers, Limit: 10 }
+        expect: ok
   - at: 20m
     note: at night, image-resizer (monitor mode) calls a host nobody listed; no one is watching Slack
   - at: 20m

@@ -20,7 +20,7 @@ export interface SynthResult {
 /** What the template depends on, under the package root (as the test suite's synth cache): sources, rules, lock file. */
 const INPUTS = ['infra', 'engine', 'workflows', 'package-lock.json', 'cdk.json'];
 /** bumped when the way the simulation synthesizes changes */
-const CACHE_FORMAT = 'simulate-synth/1';
+const CACHE_FORMAT = 'simulate-synth/2';
 
 /** Content hash of everything the synthesized template depends on: the sources and the rules directory. */
 export function synthInputsHash(root: string, rulesDir: string): string {
@@ -82,7 +82,8 @@ export async function synthesizeTemplate(rulesDir: string, nowMs: () => number =
     ]);
     // the built-in CloudFormation validation (wasm) is most of synth's time; deploys and the test suite run it
     const app = new App({ outdir, context: { [BUNDLING_STACKS]: [] }, builtinCloudFormationValidation: false });
-    const { stack } = buildWardenApp(app, { WARDEN_RULES_DIR: rulesDir, WARDEN_NAG: '0', WARDEN_STACK_NAME: 'WardenSimulated' });
+    // with the policy store: its approval workflow publishes approved exceptions to the store, as on AWS
+    const { stack } = buildWardenApp(app, { WARDEN_RULES_DIR: rulesDir, WARDEN_NAG: '0', WARDEN_STACK_NAME: 'WardenSimulated', WARDEN_ENABLE_POLICY_STORE: '1' });
     const assembly = app.synth({ validateOnSynthesis: false });
     const artifact = assembly.getStackArtifact(stack.artifactId);
     return { template: artifact.template as SynthResult['template'], stackName: stack.stackName, ms: nowMs() - started, cached: false };

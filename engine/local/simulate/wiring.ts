@@ -143,8 +143,9 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   const distClock = { now: () => o.clock.nowMs() };
   const dist = createLocalDistribution<WardenPolicy>({ loadBundle: (text) => readBundle(text), clock: distClock, dir: storeDir });
   const first = await dist.publish(initialBundle, 'simulate (the scenario\'s rules)');
-  const startSource = async (who: string): Promise<PolicySource<WardenPolicy>> => {
-    const source = dist.source();
+  /** a verifying source over the store; an agent's (`exceptionsFor`) also fetches its function's signed exceptions */
+  const startSource = async (who: string, exceptionsFor?: string): Promise<PolicySource<WardenPolicy>> => {
+    const source = dist.source(exceptionsFor ? { exceptionsFor } : {});
     try {
       await source.start();
     } catch (err) {
@@ -205,6 +206,23 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   const { PutEventsSink } = await import('../../agent/emitter');
   const agentState = () => (globalThis as unknown as Record<symbol, { agent: AgentCore | undefined; exempt: Set<string> }>)[AGENT_STATE];
   const cores = new Map<string, AgentCore>();
+  /** simulated time of each agent's last refresh from the store (Lambda: a timer, or refresh on use) */
+  const lastRefresh = new Map<string, number>();
+  const { DEFAULT_REFRESH_MS } = await import('../../distribution/policy-source');
+  /** the agent takes what its source verified, as startAgentPolicyRefresh hands it over on AWS */
+  const handOver = (who: string, source: PolicySource<WardenPolicy>) => cores.get(who)?.setPolicy(source.current(), source.killSwitch.engaged ? 'monitor' : undefined);
+  /** before an invocation: the agent's source refreshes when its interval has passed on the simulated clock */
+  const refreshIfDue = async (fn: string): Promise<void> => {
+    const source = sources.get(fn);
+    const now = o.clock.nowMs();
+    if (!source || now - (lastRefresh.get(fn) ?? now) < DEFAULT_REFRESH_MS) return;
+    lastRefresh.set(fn, now);
+    const before = { version: source.version, engaged: source.killSwitch.engaged };
+    const outcome = await source.refresh();
+    // policy rejections were reported at the publish step that caused them; exceptions have no such step
+    for (const p of outcome.problems) if (p.what === 'exceptions') o.problem(`agent of ${fn}: exceptions document rejected (${p.reason}): ${p.message}`);
+    if (outcome.exceptionsChanged || source.version !== before.version || source.killSwitch.engaged !== before.engaged) handOver(fn, source);
+  };
   const agentLog = (fn: string) => (line: string) => {
     try {
       const l = JSON.parse(line) as { level?: string; message?: string; reason?: string };
@@ -231,11 +249,14 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     if (st) st.agent = undefined;
     const ebClient = eventBridge();
     (ebClient as unknown as Record<symbol, boolean>)[AGENT_EXEMPT] = true;
-    const source = await startSource(`agent of ${fn}`);
+    const source = await startSource(`agent of ${fn}`, fn);
     sources.set(fn, source);
+    lastRefresh.set(fn, o.clock.nowMs());
     const core = agentRuntime.install({
       config,
       policy: source.current(),
+      // approved exceptions, signed into the store by the approval workflow, as the agent verified them
+      exceptions: () => source.exceptions(),
       clock: () => o.clock.nowMs(),
       log: agentLog(fn),
       // the flush budget and retry back-off run on simulated time: a loaded machine must not turn into lost events
@@ -262,8 +283,9 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
       const run = async () => {
         active++;
         const st = agentState();
-        st.agent = cores.get(fn);
         try {
+          await refreshIfDue(fn);
+          st.agent = cores.get(fn);
           seq += 1;
           return await wrapped(event, lambdaContext(fn, s.account.id, region, `${fn}-${seq}`));
         } finally {
@@ -373,7 +395,9 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     },
   };
   const { DynamoExceptionStore } = await import('../../../workflows/approval/exception-store');
-  const { approvalTaskHandlers } = await import('../../../workflows/approval/tasks');
+  const { approvalTaskHandlers, publishExceptionsTaskHandlers } = await import('../../../workflows/approval/tasks');
+  const { dynamoExceptionSource } = await import('../../handler/exceptions');
+  const exceptionsTable = dynamoExceptionSource(doc, tableOf(TABLES.exceptions.env), (_item, error) => o.problem(`malformed exception record left out of the published document: ${error}`));
   const { escalateTaskHandlers } = await import('../../../workflows/escalate/tasks');
   const { bindTasks } = await import('../../../workflows/common/task-runtime');
   const { QUARANTINE_TASKS } = await import('../../../workflows/quarantine/tasks');
@@ -381,6 +405,8 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
   const handlers: Record<string, LocalLambdaHandler> = {
     ...approvalTaskHandlers({ store: callbackStore, slack: o.slack, exceptions: new DynamoExceptionStore(doc, tableOf(TABLES.exceptions.env)), approvers, audit, clock: o.clock }),
     ...escalateTaskHandlers({ store: callbackStore, slack: o.slack, sns, audit, clock: o.clock }),
+    // after an approval: the function's active exceptions, signed with the exceptions key, into the local store
+    ...publishExceptionsTaskHandlers({ readExceptions: (fn) => exceptionsTable.forFunction(fn), store: dist.store, signer: dist.exceptionsSigner, clock: o.clock, publishedBy: 'simulate (approval workflow)' }),
     ...bindTasks(QUARANTINE_TASKS, workflowDeps),
     ...bindTasks(RESTORE_TASKS, workflowDeps),
   };
@@ -493,11 +519,14 @@ async function build(o: EnvironmentOptions, closers: (() => Promise<void> | void
     for (const [who, source] of sources) {
       const before = { version: source.version, engaged: source.killSwitch.engaged };
       const outcome = await source.refresh();
+      if (lastRefresh.has(who)) lastRefresh.set(who, o.clock.nowMs());
       for (const p of outcome.problems) kept.push({ who, reason: p.reason, version: p.keptVersion ?? null });
-      if (source.version === before.version && source.killSwitch.engaged === before.engaged) continue;
+      if (source.version === before.version && source.killSwitch.engaged === before.engaged) {
+        if (outcome.exceptionsChanged) handOver(who, source);
+        continue;
+      }
       switched.push(who);
-      // the agent takes the verified policy as startAgentPolicyRefresh hands it over on AWS
-      cores.get(who)?.setPolicy(source.current(), source.killSwitch.engaged ? 'monitor' : undefined);
+      handOver(who, source);
     }
     return { switched, kept };
   };
