@@ -44,9 +44,15 @@ export async function startAgentPolicyRefresh<P extends CompiledPolicy>(opts: Ag
   const env = parseDistributionEnv(opts.env);
   if (!env.WARDEN_POLICY_STORE) return undefined;
   const verifier = createVerifier(trustedKeysFromEnv(env));
-  const exceptionKeys = exceptionKeysFromEnv(env);
-  // a key of its own, trusted for exceptions documents only (never for bundles, pointers, the kill switch)
-  const exceptions = exceptionKeys !== undefined && opts.functionName ? { functionName: opts.functionName, verifier: createVerifier(exceptionKeys) } : undefined;
+  // a key of its own, trusted for exceptions documents only (never for bundles, pointers, the kill switch);
+  // a bad one disables exceptions (fails closed: approved accesses stay blocked), never the policy store
+  let exceptions: { functionName: string; verifier: ReturnType<typeof createVerifier> } | undefined;
+  try {
+    const exceptionKeys = exceptionKeysFromEnv(env);
+    if (exceptionKeys !== undefined && opts.functionName) exceptions = { functionName: opts.functionName, verifier: createVerifier(exceptionKeys) };
+  } catch (err) {
+    opts.log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', event: 'policy.exceptions-disabled', message: `approved exceptions are not fetched (they stay blocked): ${(err as Error).message}` }));
+  }
   let s3Client = opts.s3Client;
   if (!s3Client && env.WARDEN_POLICY_STORE.startsWith('s3://')) {
     const { S3Client } = await import('@aws-sdk/client-s3');

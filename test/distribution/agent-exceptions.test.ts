@@ -153,3 +153,20 @@ describe('agent in block mode with a policy store: an approved exception publish
     expect(currentAgent()!.observe(github)).toMatchObject({ verdict: 'unlisted', blocked: true });
   });
 });
+
+describe('agent exceptions configuration', () => {
+  it('a bad WARDEN_EXCEPTIONS_PUBLIC_KEY disables exceptions only (logged); the store still verifies and loads the policy', async () => {
+    const { startAgentPolicyRefresh } = await import('../../engine/distribution/agent-refresh');
+    const d = createLocalDistribution({ loadBundle: (t) => readBundle(t), clock: { now: () => NOW }, dir: tempDir() });
+    const v1 = await d.publish(JSON.stringify(toBundle(await loadRulesDir(join(__dirname, '..', '..', 'rules')))));
+    const logs: string[] = [];
+    const source = await startAgentPolicyRefresh({
+      env: { WARDEN_POLICY_STORE: d.store.url, WARDEN_POLICY_PUBLIC_KEY: d.publicKeyPem, WARDEN_POLICY_REFRESH_MS: '0', WARDEN_EXCEPTIONS_PUBLIC_KEY: '-----BEGIN PRIVATE KEY-----\nMC4=\n-----END PRIVATE KEY-----' },
+      functionName: 'orders-api', loadBundle: (t) => readBundle(t), log: (l) => logs.push(l), onUpdate: () => undefined, clock: { now: () => NOW },
+    });
+    expect(source?.version).toBe(v1.policyVersion);
+    expect(source?.exceptions().size).toBe(0);
+    expect(logs.find((l) => l.includes('policy.exceptions-disabled'))).toMatch(/"level":"ERROR".*private key was given/);
+    source?.stop();
+  });
+});
