@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { Access } from '../../engine/events/access-event';
 import { exceptionCovers, exceptionLookup, findException, NO_EXCEPTIONS, type ExceptionLike } from '../../engine/handler/exception-match';
 import * as viaHandler from '../../engine/handler/exceptions';
@@ -99,5 +100,32 @@ describe('exception matching: exactly the approved access', () => {
       expect(exceptionLookup([])).toBe(NO_EXCEPTIONS);
       expect(NO_EXCEPTIONS.find(access, NOW)).toBeUndefined();
     });
+  });
+});
+
+describe('exception matching properties', () => {
+  const label = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
+  const host = fc.array(label, { minLength: 1, maxLength: 4 }).map((l) => l.join('.'));
+  const netAccess = fc.record({ kind: fc.constantFrom('http' as const, 'tcp' as const), host, port: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }) });
+  const awsAccess = fc.record({ kind: fc.constant('aws' as const), service: label, action: label, resource: fc.option(label.map((r) => `arn:aws:s3:::${r}`), { nil: undefined }) });
+  const access = fc.oneof(netAccess, awsAccess) as unknown as fc.Arbitrary<Access>;
+
+  it('an exception approved for an access covers that access', () => {
+    fc.assert(fc.property(access, (a) => exceptionCovers(ex(a), a)));
+  });
+
+  it('changing any compared field of the access breaks coverage', () => {
+    fc.assert(fc.property(access, fc.constantFrom('kind', 'host', 'port', 'service', 'action', 'resource'), (a, field) => {
+      const changed: Access = { ...a };
+      switch (field) {
+        case 'kind': changed.kind = a.kind === 'aws' ? 'http' : a.kind === 'http' ? 'tcp' : 'aws'; break;
+        case 'host': if (a.kind === 'aws') return true; changed.host = `x${a.host}`; break;
+        case 'port': if (a.kind === 'aws') return true; changed.port = a.port === undefined ? 443 : a.port === 1 ? 2 : a.port - 1; break;
+        case 'service': if (a.kind !== 'aws') return true; changed.service = `${a.service}x`; break;
+        case 'action': if (a.kind !== 'aws') return true; changed.action = `${a.action}x`; break;
+        case 'resource': if (a.kind !== 'aws') return true; changed.resource = a.resource === undefined ? 'arn:aws:s3:::other' : undefined; break;
+      }
+      return !exceptionCovers(ex(a), changed);
+    }));
   });
 });
