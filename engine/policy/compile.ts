@@ -44,8 +44,10 @@ interface IndexedEntry {
   port: number;
   /** Infinity: never expires */
   expiresAt: number;
-  /** the verdict this entry decides, built once (frozen: shared by every decision it makes) */
-  verdict: ListVerdict;
+  /** deny: the entry's severity */
+  severity: Severity;
+  /** the verdict this entry decides, built on its first match (frozen: shared by every decision it makes) */
+  verdict: ListVerdict | null;
   /** aws: exact lower-case action, or null when `action` is a glob */
   actionExact: string | null;
   actionGlob: string | null;
@@ -66,9 +68,7 @@ function indexEntry(e: NormalizedEntry, deny: boolean): IndexedEntry {
   const severity = e.severity ?? 'medium';
   const ie: IndexedEntry = {
     id: e.id, deny, rank: deny ? SEV_RANK[severity] : 0, port: e.port ?? -1, expiresAt: e.expiresAt ?? Infinity,
-    verdict: Object.freeze(deny
-      ? { verdict: 'deny' as const, rule: e.id, severity }
-      : { verdict: 'allow' as const, rule: e.id, severity: 'info' as const }),
+    severity, verdict: null,
     actionExact: null, actionGlob: null, resourceGlob: null, resourceFrom: 0, suffix: '', prefix: -1, net4: 0, net6: null,
   };
   if (e.kind === 'aws') {
@@ -93,6 +93,12 @@ function indexEntry(e: NormalizedEntry, deny: boolean): IndexedEntry {
     else ie.net6 = Uint32Array.from(c.cidr.ip.w);
   }
   return ie;
+}
+
+function verdictOf(ie: IndexedEntry): ListVerdict {
+  return (ie.verdict ??= Object.freeze(ie.deny
+    ? { verdict: 'deny' as const, rule: ie.id, severity: ie.severity }
+    : { verdict: 'allow' as const, rule: ie.id, severity: 'info' as const }));
 }
 
 interface ServiceBucket {
@@ -598,8 +604,8 @@ export class WardenPolicy implements CompiledPolicy {
       const idx = r.index ?? this.indexOf(r);
       const v = viewOf(access, now);
       matchIndex(idx, v);
-      if (v.bestDeny !== null) return v.bestDeny.verdict;
-      if (v.bestAllow !== null) return v.bestAllow.verdict;
+      if (v.bestDeny !== null) return v.bestDeny.verdict ?? verdictOf(v.bestDeny);
+      if (v.bestAllow !== null) return v.bestAllow.verdict ?? verdictOf(v.bestAllow);
       return r.allowList ? UNLISTED : ALLOW_BY_DEFAULT;
     } catch {
       return INTERNAL_ERROR;
@@ -627,7 +633,7 @@ export function normalizeRepo(repo: RulesRepo, opts: { exceptions?: AllowExcepti
       return { functionName: x.functionName, entry: e };
     }),
     responses: repo.responses?.data ?? null,
-  });
+  }, { inPlace: true });
 }
 
 export function compilePolicy(repo: RulesRepo, opts: { exceptions?: AllowException[] } = {}): WardenPolicy {

@@ -42,9 +42,10 @@ export function parseHostPattern(raw: string): { host: ParsedHost } | { error: s
     s = s.slice(1, end);
     if ('error' in parseCidr(s)) return { error: `"${s}" is not an IPv6 address` };
   } else {
-    const colons = s.split(':').length - 1;
+    const c1 = s.indexOf(':');
+    const colons = c1 < 0 ? 0 : s.indexOf(':', c1 + 1) < 0 ? 1 : 2; // 2: two or more
     if (colons === 1) {
-      const [h, p] = s.split(':') as [string, string];
+      const h = s.slice(0, c1), p = s.slice(c1 + 1);
       if (!/^\d{1,5}$/.test(p)) return { error: `port "${p}" must be a number 0..65535` };
       port = Number(p);
       s = h;
