@@ -190,16 +190,24 @@ const FUNCTIONS = new TextMemo<AccessEvent['function']>(4096, (v) => {
   Object.freeze(r.data.tags);
   return Object.freeze(r.data);
 });
-// A function's text is the same on each of its lines: find it by its name (short, cheap to hash)
-// and compare the whole text, instead of hashing the whole text for the memo on every line.
-const FUNCTION_BY_NAME = new Map<string, { text: string; fn: AccessEvent['function'] | null }>();
+// A function's text is (nearly) the same on each of its lines: find it by its name (short, cheap
+// to hash) among the few texts seen with that name (other tags, say), comparing whole texts,
+// instead of hashing the whole text for the memo on every line.
+interface FunctionText { text: string; fn: AccessEvent['function'] | null }
+const FUNCTION_BY_NAME = new Map<string, FunctionText[]>();
+const TEXTS_PER_NAME = 8;
 function functionOf(text: string, name: string | undefined): AccessEvent['function'] | null {
   if (name === undefined) return FUNCTIONS.get(text);
-  const e = FUNCTION_BY_NAME.get(name);
-  if (e !== undefined && e.text === text) return e.fn;
+  let texts = FUNCTION_BY_NAME.get(name);
+  if (texts !== undefined) {
+    for (let i = 0; i < texts.length; i++) if (texts[i]!.text === text) return texts[i]!.fn;
+  } else {
+    if (FUNCTION_BY_NAME.size >= 4096) FUNCTION_BY_NAME.clear();
+    FUNCTION_BY_NAME.set(detach(name), (texts = []));
+  }
   const fn = FUNCTIONS.get(text);
-  if (FUNCTION_BY_NAME.size >= 4096) FUNCTION_BY_NAME.clear();
-  FUNCTION_BY_NAME.set(detach(name), { text: detach(text), fn });
+  if (texts.length >= TEXTS_PER_NAME) texts.shift();
+  texts.push({ text: detach(text), fn });
   return fn;
 }
 const ACCESSES = new TextMemo<AccessEvent['access']>(32768, (v) => {
