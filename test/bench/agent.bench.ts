@@ -1,17 +1,22 @@
 /**
- * Agent bench. Overheads are the same call to a local server with the agent off and on, measured
- * side by side in alternating rounds (p50 of each side, then the difference). Event counts come
+ * Agent bench. Overheads are the same call to a local server (another process) with the agent's
+ * hooks off and on, in many short interleaved blocks with a null check (see `interleaved`). Event counts come
  * from the real PutEvents path (local endpoint). Cold start and heap are measured in a fresh `node`
  * process that requires the built agent and installs it with a 10,000-entry bundle.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { buildSync } from 'esbuild';
-import { currentAgent, install, uninstall, withWarden } from '../../engine/agent';
+import { install, uninstall, withWarden } from '../../engine/agent';
+import { installFetchCapture } from '../../engine/agent/capture/fetch';
+import { installHttpCapture } from '../../engine/agent/capture/http';
+import { installNetCapture } from '../../engine/agent/capture/net';
+import { installSdkCapture } from '../../engine/agent/capture/sdk';
+import { state } from '../../engine/agent/capture/state';
 import { compilePolicy, loadRulesFromFiles, toBundle } from '../../engine/policy';
 import { startPutEventsServer } from '../../engine/local/putevents-server';
 import { buildFixture } from './decide-fixture';
@@ -30,74 +35,140 @@ const creds = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'secret' };
 
 const p50 = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 
-/**
- * Alternating rounds of `perRound` calls off, then on. The overhead is the median over rounds of the
- * difference in process CPU time per call (on − off): CPU time, not wall time, because the bench
- * machine is shared and busy (wall p50s are logged for reference); paired rounds cancel drift.
- */
-async function sideBySide(rounds: number, perRound: number, call: (on: boolean) => Promise<unknown>, setOn: (on: boolean) => Promise<void>): Promise<{ off: number; on: number; overhead: number }> {
-  const off: number[] = [], on: number[] = [], diffs: number[] = [];
-  for (let i = 0; i < 50; i++) { await setOn(false); await call(false); await setOn(true); await call(true); } // warm-up (JIT, sockets)
-  for (let r = 0; r < rounds; r++) {
-    const cpu: number[] = [];
-    for (const side of [false, true]) {
-      await setOn(side);
-      const c0 = process.cpuUsage();
-      for (let i = 0; i < perRound; i++) {
-        const t = process.hrtime.bigint();
-        await call(side);
-        (side ? on : off).push(Number(process.hrtime.bigint() - t) / 1000);
-      }
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / perRound);
-    }
-    diffs.push(cpu[1]! - cpu[0]!);
-  }
-  await setOn(false);
-  return { off: p50(off), on: p50(on), overhead: p50(diffs) };
+/** Median of `xs` with its distribution-free 95% confidence interval (order statistics, binomial). */
+export function medianCI(xs: number[]): { p50: number; lo: number; hi: number; n: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return { p50: NaN, lo: NaN, hi: NaN, n };
+  const mid = n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+  // ranks n/2 ± 1.96·√n/2: the interval holds the true median with ≥ 95 % probability, whatever the distribution
+  const k = Math.max(0, Math.floor(n / 2 - 0.98 * Math.sqrt(n)));
+  return { p50: mid, lo: s[k]!, hi: s[n - 1 - k]!, n };
 }
+
+/** One side of the comparison: `enter` puts the process in that state (untimed), `call` is the timed call. */
+interface Arm { enter(): void; call(): Promise<unknown> }
+type Stat = ReturnType<typeof medianCI>;
+export interface Comparison { overhead: Stat; nullCheck: Stat; wall: Stat; offCpuUs: number; cycles: number; perBlock: number }
+
+// every order of (off, on, null), used in turn: no arm always runs first, after a given arm, or at a given GC phase
+const ORDERS = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1], [2, 1, 0], [1, 0, 2]] as const;
+
+/**
+ * Interleaved blocks: each cycle runs `perBlock` calls in each of three states — off (no hooks), on
+ * (every capture installed) and null (the same toggling, but no capture left installed) — in one of
+ * the six orders, in turn. Per cycle, the differences on − off and null − off of the process CPU time
+ * per call; the figures are their medians with a 95 % interval. `null` must come out ≈ 0: its interval
+ * is the noise floor of this run. CPU time rather than wall: on a shared machine the wall time of a
+ * block includes whatever else the cores ran meanwhile, while the process CPU time counts only this
+ * process (every thread: GC and libuv work the agent causes are counted). The local server runs in
+ * another process, so its work is in neither side. Wall differences are reported alongside.
+ */
+async function interleaved(arms: readonly [Arm, Arm, Arm], o: { cycles: number; perBlock: number; maxMs: number }): Promise<Comparison> {
+  const { perBlock } = o;
+  for (let w = 0; w < 3; w++) for (const a of arms) { a.enter(); for (let i = 0; i < perBlock * 4; i++) await a.call(); } // JIT, sockets
+  const onDiff: number[] = [], nullDiff: number[] = [], wallDiff: number[] = [], offCpu: number[] = [];
+  const cpu = [0, 0, 0], wall = [0, 0, 0];
+  const t0 = Date.now();
+  let c = 0;
+  for (; c < o.cycles; c++) {
+    if (c >= 60 && Date.now() - t0 > o.maxMs) break; // a busy machine: fewer cycles, reported as such
+    for (const a of ORDERS[c % ORDERS.length]!) {
+      const arm = arms[a]!;
+      arm.enter();
+      const w0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < perBlock; i++) await arm.call();
+      const u = process.cpuUsage(c0);
+      wall[a] = Number(process.hrtime.bigint() - w0) / 1000 / perBlock;
+      cpu[a] = (u.user + u.system) / perBlock;
+    }
+    onDiff.push(cpu[1]! - cpu[0]!);
+    nullDiff.push(cpu[2]! - cpu[0]!);
+    wallDiff.push(wall[1]! - wall[0]!);
+    offCpu.push(cpu[0]!);
+  }
+  arms[0].enter();
+  return { overhead: medianCI(onDiff), nullCheck: medianCI(nullDiff), wall: medianCI(wallDiff), offCpuUs: p50(offCpu), cycles: c, perBlock };
+}
+
+/** A local HTTP server in a child process, so that its CPU time is not in this process's figures. */
+async function startServerProcess(): Promise<{ port: number; close(): void }> {
+  const script = `const http = require('node:http');
+    const s = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}')); });
+    s.keepAliveTimeout = 600000;
+    s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
+    process.stdin.on('end', () => process.exit(0)); process.stdin.resume();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((res, rej) => {
+    child.once('error', rej);
+    child.once('exit', (code) => rej(new Error(`bench server exited with ${code}`)));
+    child.stdout.once('data', (d: Buffer) => res(Number(String(d).trim())));
+  });
+  return { port, close: () => { child.stdin.end(); child.kill(); } };
+}
+
+const fmt = (s: Stat) => `${s.p50.toFixed(2)} µs [${s.lo.toFixed(2)}, ${s.hi.toFixed(2)}]`;
 
 export async function bench(opts: BenchOptions): Promise<Record<string, number | string | boolean>> {
   const out: Record<string, number | string | boolean> = {};
-  const server = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}')); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
+  const server = await startServerProcess();
+  const port = server.port;
   const events = await startPutEventsServer();
   const saved = { ...process.env };
   Object.assign(process.env, { AWS_ENDPOINT_URL_EVENTBRIDGE: events.url, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' });
   const policy = compilePolicy(loadRulesFromFiles([{ path: 'functions/bench-fn.yaml', text: RULES }]));
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const url = `http://127.0.0.1:${port}/x`;
-  const rounds = opts.quick ? 10 : 40;
-  const perRound = opts.quick ? 100 : 250;
-  // "on": a fresh agent inside an invocation, as in a handler (its flush happens at the end, untimed)
-  const setOn = async (on: boolean) => {
-    const current = currentAgent();
-    if (current) await current.endInvocation();
-    uninstall();
-    if (on) install({ env: ENV, policy }).beginInvocation();
-  };
+  const mkClient = () => new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: creds, maxAttempts: 1 });
+  // one client per arm: the off and null clients are never instrumented
+  const clients = [mkClient(), mkClient(), mkClient()] as const;
+  const cmd = new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } });
+  const httpGet = () => new Promise<void>((res, rej) => { http.get(url, { agent: keepAlive }, (r) => { r.resume(); r.on('end', res); }).on('error', rej); });
   try {
-    const httpGet = () => new Promise<void>((res, rej) => { http.get(url, { agent: keepAlive }, (r) => { r.resume(); r.on('end', res); }).on('error', rej); });
-    const h = await sideBySide(rounds, perRound, httpGet, setOn);
-    out['agent.http_overhead_us_p50'] = h.overhead;
-    opts.log(`  http.get  off ${h.off.toFixed(1)} µs, on ${h.on.toFixed(1)} µs, CPU overhead ${h.overhead.toFixed(1)} µs/call`);
-
-    const doFetch = async () => { const r = await fetch(url); await r.arrayBuffer(); };
-    const f = await sideBySide(rounds, perRound, doFetch, setOn);
-    out['agent.fetch_overhead_us_p50'] = f.overhead;
-    opts.log(`  fetch     off ${f.off.toFixed(1)} µs, on ${f.on.toFixed(1)} µs, CPU overhead ${f.overhead.toFixed(1)} µs/call`);
-
-    // two identical clients: the one used with the agent off is never instrumented
-    const mk = () => new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: creds, maxAttempts: 1 });
-    const clients = { off: mk(), on: mk() };
-    const cmd = new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } });
-    const s = await sideBySide(rounds, perRound, (on) => (on ? clients.on : clients.off).send(cmd), setOn);
-    out['agent.sdk_overhead_us_p50'] = s.overhead;
-    opts.log(`  SDK call  off ${s.off.toFixed(1)} µs, on ${s.on.toFixed(1)} µs, CPU overhead ${s.overhead.toFixed(1)} µs/call`);
-
-    // CPU of the hot path alone (cached decision + aggregation), without any I/O around it
+    // One agent for the whole comparison, inside one invocation as in a handler (its flush comes
+    // after the handler returns, not on the call path); only its hooks come and go between blocks.
     uninstall();
+    const agent = install({ env: ENV, policy, captures: [] });
+    agent.beginInvocation();
+    const s = state();
+    const installers = { sdk: installSdkCapture, http: installHttpCapture, fetch: installFetchCapture, net: installNetCapture };
+    const hooks = (on: boolean) => {
+      if (on) { for (const [name, f] of Object.entries(installers)) if (!s.hooks.has(name)) s.hooks.set(name, f()); return; }
+      for (const undo of s.hooks.values()) undo();
+      s.hooks.clear();
+    };
+    // Every block starts with the same toggling work (each install/uninstall re-points module
+    // functions and deoptimizes the code that inlined them), so no arm is favoured by skipping it;
+    // the arms differ only in their final state.
+    const toggle = (on: boolean) => { hooks(false); hooks(true); hooks(false); hooks(true); if (!on) hooks(false); };
+    const enter = [
+      () => { toggle(false); s.agent = undefined; }, // off: the call as if the agent did not exist
+      () => { toggle(true); s.agent = agent; }, // on: every capture installed, as `install()` does
+      () => { toggle(false); s.agent = agent; }, // null: the agent set, the same toggling, no capture left
+    ];
+    const armsOf = (call: (arm: number) => Promise<unknown>) => [0, 1, 2].map((i) => ({ enter: enter[i]!, call: () => call(i) })) as unknown as readonly [Arm, Arm, Arm];
+    const plans = {
+      http: { call: () => httpGet(), perBlock: 20, cycles: opts.quick ? 300 : 1200 },
+      fetch: { call: async () => { const r = await fetch(url); await r.arrayBuffer(); }, perBlock: 10, cycles: opts.quick ? 300 : 1200 },
+      sdk: { call: (arm: number) => clients[arm]!.send(cmd), perBlock: 2, cycles: opts.quick ? 300 : 1500 },
+    };
+    for (const [name, plan] of Object.entries(plans)) {
+      const r = await interleaved(armsOf(plan.call), { cycles: plan.cycles, perBlock: plan.perBlock, maxMs: opts.quick ? 7_000 : 30_000 });
+      out[`agent.${name}_overhead_us_p50`] = r.overhead.p50;
+      out[`agent.${name}_overhead_us_ci95_lo`] = r.overhead.lo;
+      out[`agent.${name}_overhead_us_ci95_hi`] = r.overhead.hi;
+      out[`agent.${name}_null_us_p50`] = r.nullCheck.p50;
+      out[`agent.${name}_null_us_ci95_lo`] = r.nullCheck.lo;
+      out[`agent.${name}_null_us_ci95_hi`] = r.nullCheck.hi;
+      out[`agent.${name}_call_cpu_us`] = r.offCpuUs;
+      opts.log(`  ${name.padEnd(5)} CPU/call off ${r.offCpuUs.toFixed(1)} µs; added ${fmt(r.overhead)}; null check ${fmt(r.nullCheck)}; wall added ${fmt(r.wall)} (${r.cycles} cycles × ${r.perBlock} calls)`);
+    }
+    hooks(false);
+    s.agent = agent;
+    await agent.endInvocation();
+    uninstall();
+    // CPU of the hot path alone (cached decision + aggregation), without any I/O around it
     const core = install({ env: ENV, policy });
     const access = { kind: 'http' as const, host: '127.0.0.1', port };
     const batches: number[] = [];
@@ -125,7 +196,7 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
     // events for 1,000 warm invocations repeating the same allowed accesses (http + SDK)
     events.events.length = 0;
     uninstall();
-    const warm = withWarden(async () => { await httpGet(); await clients.on.send(cmd); }, { env: ENV, policy });
+    const warm = withWarden(async () => { await httpGet(); await clients[1].send(cmd); }, { env: ENV, policy });
     for (let i = 0; i < 1000; i++) await warm({}, {});
     out['agent.events_per_1k_warm_invocations'] = events.events.length;
     out['agent.distinct_accesses_per_invocation'] = 2;
@@ -134,7 +205,7 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
     uninstall();
     process.env = saved;
     keepAlive.destroy();
-    server.closeAllConnections();
+    for (const c of clients) c.destroy();
     server.close();
     await events.close();
   }

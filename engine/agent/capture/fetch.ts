@@ -3,13 +3,13 @@
  * failure does, `TypeError('fetch failed')` whose `cause` is the AccessDeniedByPolicy. A fetch made
  * through a reference taken before the agent was installed still meets the socket catch-all.
  */
-import { hostPortFromUrl } from './http';
-import { EndpointAccesses, endpointKey, state } from './state';
-
-const accesses = new EndpointAccesses('http');
+import { urlEndpoints } from './http';
+import { state } from './state';
 
 type Fetch = typeof globalThis.fetch;
+const S = state();
 
+/** The URL fetch will parse: a string, an URL's href, a Request's url, or what String() gives. */
 function urlOf(input: unknown): string | undefined {
   if (typeof input === 'string') return input;
   if (input instanceof URL) return input.href;
@@ -29,20 +29,19 @@ export function installFetchCapture(): () => void {
 }
 
 function makeWrapper(original: Fetch): Fetch {
+  // Not async: an allowed call returns fetch's own promise, no extra promise or tick on the call path.
   const wrapped = function fetch(this: unknown, input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]) {
-    const s = state();
-    const agent = s.agent;
+    const agent = S.agent;
     if (!agent) return original.call(this, input, init);
     const url = urlOf(input);
     // data:, blob: and relative URLs do not leave the process (a relative URL fails in fetch itself).
-    const t = url && (url.startsWith('http:') || url.startsWith('https:')) ? hostPortFromUrl(url, url.startsWith('https:') ? 443 : 80) : undefined;
-    if (!t) return original.call(this, input, init);
-    const key = endpointKey(t.host, t.port);
-    if (s.exempt.has(key)) return original.call(this, input, init);
-    const e = accesses.get(key, t.host, t.port);
+    const u = url === undefined ? undefined : urlEndpoints.get(url);
+    if (u === undefined) return original.call(this, input, init);
+    const e = u.endpoint;
+    if (S.exempt.has(e.endpoint)) return original.call(this, input, init);
     const rec = agent.observe(e.access, e.key);
     if (rec.blocked) return Promise.reject(new TypeError('fetch failed', { cause: agent.deniedError(rec) }));
-    s.covered.add(key);
+    S.covered.add(e.endpoint);
     return original.call(this, input, init);
   } as Fetch;
   wrappers.set(original, wrapped);

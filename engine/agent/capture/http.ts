@@ -6,74 +6,65 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { DECIDED, EndpointAccesses, endpointKey, normalizeHost, state } from './state';
+import { DECIDED, EndpointAccesses, UrlEndpoints, endpointKey, normalizeHost, state, type Endpoint } from './state';
 
 const accesses = new EndpointAccesses('http');
+/** http(s) URL strings → endpoint (shared with the fetch capture). */
+export const urlEndpoints = new UrlEndpoints(accesses);
+const S = state();
 
 type RequestFn = (...args: unknown[]) => http.ClientRequest;
-interface Target { host: string; port: number; decided: boolean }
+const hasOwn = Object.prototype.hasOwnProperty;
+const own = (o: Record<string, unknown>, k: string): unknown => (hasOwn.call(o, k) ? o[k] : undefined);
 
-/** Host and port from an URL string without the cost of `new URL` (fast path). */
-export function hostPortFromUrl(url: string, defaultPort: number): { host: string; port: number } | undefined {
-  const start = url.indexOf('://');
-  if (start < 0) return undefined;
-  let end = url.length;
-  for (let i = start + 3; i < url.length; i++) {
-    const c = url.charCodeAt(i);
-    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) { end = i; break; }
-  }
-  let authority = url.slice(start + 3, end);
-  const at = authority.lastIndexOf('@');
-  if (at >= 0) authority = authority.slice(at + 1);
-  let host = authority;
-  let port = defaultPort;
-  if (authority.startsWith('[')) {
-    const close = authority.indexOf(']');
-    host = authority.slice(1, close);
-    const rest = authority.slice(close + 1);
-    if (rest.startsWith(':') && rest.length > 1) port = Number(rest.slice(1));
-  } else {
-    const colon = authority.lastIndexOf(':');
-    if (colon >= 0) { host = authority.slice(0, colon); if (colon < authority.length - 1) port = Number(authority.slice(colon + 1)); }
-  }
-  if (!host || !Number.isInteger(port)) return undefined;
-  return { host: host.toLowerCase(), port };
-}
-
-function schemeDefaultPort(url: string, fallback: number): number {
-  if (url.startsWith('https:') || url.startsWith('wss:')) return 443;
-  if (url.startsWith('http:') || url.startsWith('ws:')) return 80;
-  return fallback;
-}
-
-function targetOf(args: unknown[], defaultPort: number): Target | undefined {
-  let a0 = args[0];
+/**
+ * The endpoint of a `request`/`get` call, read exactly as `ClientRequest` reads its arguments: an
+ * URL (string or object) gives `hostname` and an explicit `port`; the options' own fields are
+ * assigned over them; then host = hostname || host || 'localhost' and port = port || defaultPort ||
+ * the agent's default port || 80. `undefined`: nothing to decide (a unix socket, a request the SDK
+ * capture already decided, an URL the request itself rejects).
+ */
+export function endpointOf(args: unknown[], moduleDefaultPort: number): Endpoint | undefined {
+  const a0 = args[0];
+  let fromUrl: Endpoint | undefined;
+  let hostname: unknown;
+  let port: unknown;
   let opts: Record<string, unknown> | undefined;
-  let host: string | undefined;
-  let port: number | undefined;
   if (typeof a0 === 'string') {
-    const t = hostPortFromUrl(a0, schemeDefaultPort(a0, defaultPort));
-    if (t) ({ host, port } = t);
-    a0 = undefined;
+    const u = urlEndpoints.get(a0);
+    if (u === undefined) return undefined; // ClientRequest throws on an invalid or non-http URL
+    const a1 = args[1];
+    // the common case, one cached lookup (without options the port is the URL's or the scheme's)
+    if (a1 === null || typeof a1 !== 'object') return u.endpoint;
+    opts = a1 as Record<string, unknown>;
+    fromUrl = u.endpoint; hostname = u.hostname; port = u.port;
   } else if (a0 instanceof URL) {
-    host = normalizeHost(a0.hostname);
-    port = a0.port ? Number(a0.port) : schemeDefaultPort(a0.protocol, defaultPort);
-    a0 = undefined;
+    hostname = normalizeHost(a0.hostname);
+    port = a0.port ? Number(a0.port) : undefined;
+    const a1 = args[1];
+    if (a1 !== null && typeof a1 === 'object') opts = a1 as Record<string, unknown>;
+  } else if (a0 !== null && typeof a0 === 'object') {
+    opts = a0 as Record<string, unknown>;
   }
-  if (a0 && typeof a0 === 'object') opts = a0 as Record<string, unknown>;
-  else if (args[1] && typeof args[1] === 'object') opts = args[1] as Record<string, unknown>;
+  let host: unknown;
+  let defaultPort: unknown;
+  let agentDefaultPort: unknown = moduleDefaultPort;
   if (opts) {
-    if (typeof opts.socketPath === 'string') return undefined; // unix socket: not network access
-    const h = (opts.hostname ?? opts.host) as unknown;
-    if (typeof h === 'string' && h) host = normalizeHost(h).toLowerCase();
-    if (opts.port !== undefined && opts.port !== null && opts.port !== '') port = Number(opts.port);
-    else if (port === undefined) {
-      const agent = opts.agent as { defaultPort?: number } | undefined;
-      port = agent?.defaultPort ?? (typeof opts.protocol === 'string' ? schemeDefaultPort(opts.protocol, defaultPort) : defaultPort);
-    }
+    const headers = own(opts, 'headers') as Record<symbol, unknown> | undefined;
+    if (headers && headers[DECIDED] === true) return undefined; // decided (and marked) by the SDK capture
+    if (typeof own(opts, 'socketPath') === 'string') return undefined; // unix socket: not network access
+    if (hasOwn.call(opts, 'hostname')) hostname = opts.hostname;
+    if (hasOwn.call(opts, 'port')) port = opts.port;
+    host = own(opts, 'host');
+    defaultPort = own(opts, 'defaultPort');
+    const agent = own(opts, 'agent');
+    if (agent !== undefined && agent !== null && agent !== false) agentDefaultPort = (agent as { defaultPort?: unknown }).defaultPort;
+    else if (agent !== false && typeof own(opts, 'createConnection') === 'function') agentDefaultPort = undefined;
   }
-  const headers = opts?.headers as Record<symbol, unknown> | undefined;
-  return { host: host ?? 'localhost', port: port ?? defaultPort, decided: !!headers && headers[DECIDED] === true };
+  const h = normalizeHost(String(hostname || host || 'localhost')).toLowerCase();
+  const p = Number(port || defaultPort || agentDefaultPort || 80);
+  if (fromUrl !== undefined && h === fromUrl.host && p === fromUrl.port) return fromUrl;
+  return accesses.get(endpointKey(h, p), h, p);
 }
 
 /** Same call, but with a connection factory that fails: the request errors with `err`, sends nothing. */
@@ -97,17 +88,13 @@ function hook(original: RequestFn, defaultPort: number): RequestFn {
   const existing = wrappers.get(original);
   if (existing) return existing;
   const wrapped = function request(this: unknown, ...args: unknown[]) {
-    const s = state();
-    const agent = s.agent;
+    const agent = S.agent;
     if (!agent) return original.apply(this, args);
-    const t = targetOf(args, defaultPort);
-    if (!t || t.decided) return original.apply(this, args);
-    const key = endpointKey(t.host, t.port);
-    if (s.exempt.has(key)) return original.apply(this, args);
-    const e = accesses.get(key, t.host, t.port);
+    const e = endpointOf(args, defaultPort);
+    if (e === undefined || S.exempt.has(e.endpoint)) return original.apply(this, args);
     const rec = agent.observe(e.access, e.key);
     if (rec.blocked) return blockedCall(original, this, args, agent.deniedError(rec));
-    s.covered.add(key);
+    S.covered.add(e.endpoint);
     return original.apply(this, args);
   };
   wrappers.set(original, wrapped);

@@ -7,6 +7,8 @@
  */
 import Module from 'node:module';
 import { extractResources, partitionOf, servicePrefix } from '../extractors';
+import type { Access } from '../../events/access-event';
+import { AgentCore } from '../core';
 import { DECIDED, EXEMPT, endpointKey, state } from './state';
 
 const PATCHED = Symbol.for('warden.agent.sdkPatched');
@@ -24,6 +26,7 @@ interface SmithyClient {
 type Send = (this: SmithyClient, ...args: unknown[]) => unknown;
 interface ClientClass { prototype: { send: Send; [k: symbol]: unknown } }
 
+const S = state();
 const patchedClasses = new Set<ClientClass>();
 // One wrapper per original send, reused across install/uninstall: a stable function stays optimized.
 const sendWrappers = new WeakMap<Send, Send>();
@@ -39,50 +42,94 @@ async function regionOf(client: SmithyClient): Promise<string> {
   return region;
 }
 
+/** "GetItemCommand" → "GetItem", computed once per command name (not per call). */
+const actions = new Map<string, string>();
+function actionOf(commandName: string | undefined): string {
+  const cmd = commandName ?? 'Unknown';
+  let action = actions.get(cmd);
+  if (action === undefined) {
+    action = cmd.endsWith('Command') ? cmd.slice(0, -7) : cmd;
+    if (actions.size >= 10_000) actions.clear();
+    actions.set(cmd, action);
+  }
+  return action;
+}
+
+/**
+ * What one client reuses from call to call: its service prefix, the extractor context (rebuilt
+ * when the function's account or the region changes), and its endpoint's `host:port` key.
+ */
+interface ClientCache {
+  service: string;
+  ctx?: { region: string; account: string; partition: string };
+  host?: string;
+  port?: number;
+  endpoint?: string;
+  /** `action resource` → the access and its cache key (bounded) */
+  accesses: Map<string, { access: Access; key: string }>;
+}
+
+function accessOf(c: ClientCache, action: string, resource: string | undefined, host: string | undefined, port: number): { access: Access; key: string } {
+  const k = resource === undefined ? action : `${action} ${resource}`;
+  let e = c.accesses.get(k);
+  if (e === undefined || e.access.host !== host || e.access.port !== port) {
+    const access: Access = resource === undefined ? { kind: 'aws', service: c.service, action, host, port } : { kind: 'aws', service: c.service, action, resource, host, port };
+    e = { access, key: AgentCore.keyOf(access) };
+    if (c.accesses.size >= 1_000) c.accesses.clear();
+    c.accesses.set(k, e);
+  }
+  return e;
+}
+
+/** Decides one call (throws AccessDeniedByPolicy when blocked), marks the request, then sends it. */
+function decideAndSend(c: ClientCache, action: string, next: (args: unknown) => Promise<unknown>, args: { input?: unknown; request?: SmithyRequest }, region: string): Promise<unknown> {
+  const agent = S.agent;
+  if (!agent) return next(args);
+  const req = args.request;
+  const host = req?.hostname;
+  const port = req?.port ?? (req?.protocol === 'http:' ? 80 : 443);
+  const account = agent.identity.account ?? '';
+  let ctx = c.ctx;
+  if (ctx === undefined || ctx.region !== region || ctx.account !== account) ctx = c.ctx = { region, account, partition: partitionOf(region) };
+  const resources = extractResources(c.service, action, args.input, ctx);
+  if (resources.length === 0) {
+    const e = accessOf(c, action, undefined, host, port);
+    const rec = agent.observe(e.access, e.key);
+    if (rec.blocked) throw agent.deniedError(rec);
+  } else {
+    for (const resource of resources) {
+      const e = accessOf(c, action, resource, host, port);
+      const rec = agent.observe(e.access, e.key);
+      if (rec.blocked) throw agent.deniedError(rec);
+    }
+  }
+  if (req?.headers) req.headers[DECIDED] = true;
+  if (host) {
+    if (c.host !== host || c.port !== port || c.endpoint === undefined) { c.host = host; c.port = port; c.endpoint = endpointKey(host, port); }
+    S.covered.add(c.endpoint);
+  }
+  return next(args);
+}
+
 function wardenMiddleware(client: SmithyClient) {
-  let service: string | undefined; // per client; the middleware itself is rebuilt on every send
+  let cache: ClientCache | undefined; // per client; smithy calls this factory again on every send
   return (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) => {
-    service ??= servicePrefix(client.config?.serviceId ?? (context.clientName ?? 'unknown').replace(/Client$/, ''));
-    const cmd = context.commandName ?? 'Unknown';
-    const action = cmd.endsWith('Command') ? cmd.slice(0, -7) : cmd;
-    /** Decides (throws AccessDeniedByPolicy when blocked), marks the request, then sends it. */
-    const decideAndSend = (args: { input?: unknown; request?: SmithyRequest }, region: string): Promise<unknown> => {
-      const s = state();
-      const agent = s.agent;
-      if (!agent) return next(args);
-      const req = args.request;
-      const host = req?.hostname;
-      const port = req?.port ?? (req?.protocol === 'http:' ? 80 : 443);
-      const svc = service!;
-      const resources = extractResources(svc, action, args.input, { region, account: agent.identity.account ?? '', partition: partitionOf(region) });
-      if (resources.length === 0) {
-        const rec = agent.observe({ kind: 'aws', service: svc, action, host, port });
-        if (rec.blocked) throw agent.deniedError(rec);
-      } else {
-        for (const resource of resources) {
-          const rec = agent.observe({ kind: 'aws', service: svc, action, resource, host, port });
-          if (rec.blocked) throw agent.deniedError(rec);
-        }
-      }
-      if (req?.headers) req.headers[DECIDED] = true;
-      if (host) s.covered.add(endpointKey(host, port));
-      return next(args);
-    };
+    const c = cache ??= { service: servicePrefix(client.config?.serviceId ?? (context.clientName ?? 'unknown').replace(/Client$/, '')), accesses: new Map() };
+    const action = actionOf(context.commandName);
     return (args: { input?: unknown; request?: SmithyRequest }): Promise<unknown> => {
-      const s = state();
-      if (!s.agent) return next(args);
+      if (!S.agent) return next(args);
       if (client[EXEMPT]) {
         const req = args.request;
         if (req?.headers) req.headers[DECIDED] = true;
-        if (req?.hostname) s.exempt.add(endpointKey(req.hostname, req.port ?? (req.protocol === 'http:' ? 80 : 443)));
+        if (req?.hostname) S.exempt.add(endpointKey(req.hostname, req.port ?? (req.protocol === 'http:' ? 80 : 443)));
         return next(args);
       }
       // The region is resolved once per client; after that the decision is synchronous.
       const region = client[REGION];
       if (typeof region === 'string') {
-        try { return decideAndSend(args, region); } catch (err) { return Promise.reject(err); }
+        try { return decideAndSend(c, action, next, args, region); } catch (err) { return Promise.reject(err); }
       }
-      return regionOf(client).then((r) => decideAndSend(args, r));
+      return regionOf(client).then((r) => decideAndSend(c, action, next, args, r));
     };
   };
 }
@@ -105,7 +152,7 @@ export function patchClientClass(C: unknown): boolean {
   let send = sendWrappers.get(original);
   if (!send) {
     send = function send(this: SmithyClient, ...args: unknown[]) {
-      if (!this[INSTRUMENTED] && state().agent) instrumentClient(this);
+      if (!this[INSTRUMENTED] && S.agent) instrumentClient(this);
       return original.apply(this, args);
     };
     sendWrappers.set(original, send);
@@ -131,7 +178,7 @@ export function installSdkCapture(): () => void {
   // Copies already loaded are in the require cache; the others are patched as they load (nothing is
   // required here: loading the SDK is the function's cold-start cost, not the agent's).
   const cache = (Module as unknown as { _cache: Record<string, { exports?: unknown } | undefined> })._cache;
-  for (const file of Object.keys(cache)) if (SMITHY_CLIENT_FILE.test(file)) maybePatchExports(cache[file]?.exports);
+  for (const file of Object.keys(cache)) if (file.endsWith('index.js') && SMITHY_CLIENT_FILE.test(file)) maybePatchExports(cache[file]?.exports);
 
   const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown };
   const originalLoad = M._load;
@@ -145,7 +192,8 @@ export function installSdkCapture(): () => void {
     if (M._load === load) M._load = originalLoad;
     for (const cls of patchedClasses) {
       const original = cls.prototype[PATCHED] as Send | undefined;
-      if (original) { cls.prototype.send = original; delete cls.prototype[PATCHED]; }
+      // (not `delete`: deleting from a prototype turns it into a slow dictionary object)
+      if (original) { cls.prototype.send = original; cls.prototype[PATCHED] = undefined; }
     }
     patchedClasses.clear();
   };

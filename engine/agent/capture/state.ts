@@ -25,7 +25,7 @@ export interface CaptureState {
 
 const SLOT = Symbol.for('warden.agent.state');
 
-export function state(): CaptureState {
+function sharedState(): CaptureState {
   const g = globalThis as unknown as Record<symbol, CaptureState | undefined>;
   let s = g[SLOT];
   if (!s) {
@@ -34,6 +34,13 @@ export function state(): CaptureState {
   }
   s.addresses ??= new Map();
   return s;
+}
+
+// Looked up once: the slot's object is never replaced, only its fields change (hooks read it per call).
+const STATE = sharedState();
+
+export function state(): CaptureState {
+  return STATE;
 }
 
 export function endpointKey(host: string, port: number | string): string {
@@ -51,23 +58,88 @@ export function isIpLiteral(host: string): boolean {
   return IPV4.test(host) || host.includes(':');
 }
 
+/** One endpoint as the hooks see it: the access to observe, its cache key, and `host:port` (lower case). */
+export interface Endpoint { readonly access: Access; readonly key: string; readonly endpoint: string; readonly host: string; readonly port: number }
+
 /**
  * Endpoint accesses (http/tcp), built once per endpoint and reused with their cache key, so the
  * hot path allocates nothing. Bounded: cleared when it grows past `max` distinct endpoints.
  */
 export class EndpointAccesses {
-  private readonly map = new Map<string, { access: Access; key: string }>();
+  private readonly map = new Map<string, Endpoint>();
   constructor(private readonly kind: 'http' | 'tcp', private readonly max = 10_000) {}
 
-  get(endpoint: string, host: string, port: number): { access: Access; key: string } {
+  /** `endpoint` is `endpointKey(host, port)`, `host` already normalized (lower case, no brackets). */
+  get(endpoint: string, host: string, port: number): Endpoint {
     let e = this.map.get(endpoint);
     if (e === undefined) {
       if (this.map.size >= this.max) this.map.clear();
       const access: Access = isIpLiteral(host) ? { kind: this.kind, host, address: host, port } : { kind: this.kind, host, port };
-      e = { access, key: AgentCore.keyOf(access) };
+      e = { access, key: AgentCore.keyOf(access), endpoint, host, port };
       this.map.set(endpoint, e);
     }
     return e;
+  }
+}
+
+/**
+ * The endpoint an http(s) URL string names, exactly as the WHATWG URL parser (what `fetch` and
+ * `http.request` use) reads it, cached by the URL's `scheme://authority` prefix: the parser runs
+ * once per distinct prefix, a repeat costs a scan for the end of the authority and a Map lookup.
+ * `undefined`: not an http(s) URL with a host (data:, blob:, relative, invalid: the library itself
+ * then fails or sends nothing over the network).
+ */
+export interface UrlEndpoint {
+  /** the endpoint, with the scheme's port when the URL names none */
+  readonly endpoint: Endpoint;
+  /** `hostname` as the parser gives it (lower case, IPv6 without brackets) */
+  readonly hostname: string;
+  /** the port the URL names, if any */
+  readonly port: number | undefined;
+}
+
+export class UrlEndpoints {
+  private readonly map = new Map<string, UrlEndpoint | null>();
+  constructor(private readonly accesses: EndpointAccesses, private readonly max = 10_000) {}
+
+  get(url: string): UrlEndpoint | undefined {
+    // Fast path only for a URL starting exactly with "http://" or "https://"; anything else (leading
+    // spaces, upper case scheme, tabs in the scheme, ...) goes through the parser on the whole string.
+    let from: number;
+    if (url.startsWith('http://')) from = 7;
+    else if (url.startsWith('https://')) from = 8;
+    else if (url.startsWith('data:') || url.startsWith('blob:')) return undefined; // never network (and data: may be large)
+    else return this.parse(url) ?? undefined;
+    // The authority of a special scheme ends at '/', '\\', '?', '#' or the end (WHATWG "authority state");
+    // tabs and newlines inside it are dropped by the parser, which is given the same prefix.
+    let end = url.length;
+    for (let i = from; i < end; i++) {
+      const c = url.charCodeAt(i);
+      if (c === 47 /* / */ || c === 92 /* \\ */ || c === 63 /* ? */ || c === 35 /* # */) { end = i; break; }
+    }
+    // an empty authority ("http:///host", "http://\\host"): the parser skips the extra slashes; a
+    // prefix ending in a space or control character: the parser would strip it from the prefix alone
+    if (end === from || url.charCodeAt(end - 1) <= 32) return this.parse(url) ?? undefined;
+    const prefix = end === url.length ? url : url.slice(0, end);
+    let e = this.map.get(prefix);
+    if (e === undefined) {
+      if (this.map.size >= this.max) this.map.clear();
+      e = this.parse(prefix);
+      this.map.set(prefix, e);
+    }
+    // the prefix alone does not parse: let the whole URL decide (the library rejects it, or names a host)
+    return e ?? this.parse(url) ?? undefined;
+  }
+
+  private parse(url: string): UrlEndpoint | null {
+    let u: URL;
+    try { u = new URL(url); } catch { return null; }
+    const https = u.protocol === 'https:';
+    if ((!https && u.protocol !== 'http:') || !u.hostname) return null;
+    const hostname = normalizeHost(u.hostname);
+    const explicit = u.port ? Number(u.port) : undefined;
+    const port = explicit ?? (https ? 443 : 80);
+    return { endpoint: this.accesses.get(endpointKey(hostname, port), hostname.toLowerCase(), port), hostname, port: explicit };
   }
 }
 
