@@ -2,7 +2,7 @@
  * Wiring: read the configuration, load the policy, create the agent core, install the capture hooks
  * (once per process, shared by every copy of the agent through a global slot), wrap handlers and flush.
  */
-import { loadBundleFile, readBundle } from '../policy/bundle';
+import { loadBundleFileFor, readBundleFor, ScopedPolicy } from '../policy/bundle';
 import type { CompiledPolicy } from '../policy/types';
 import type { ExceptionLookup } from '../handler/exception-match';
 import { installFetchCapture } from './capture/fetch';
@@ -25,8 +25,8 @@ export interface InstallOptions {
   config?: AgentConfig;
   /** a compiled policy instead of loading WARDEN_POLICY */
   policy?: CompiledPolicy;
-  /** how a bundle file is loaded (default: engine/policy's bundle reader) */
-  loadPolicy?: (path: string) => CompiledPolicy;
+  /** how a bundle file is loaded (default: engine/policy's reader for this function, `loadBundleFileFor`) */
+  loadPolicy?: (path: string, functionName: string) => CompiledPolicy;
   sink?: EventSink;
   clock?: () => number;
   log?: (line: string) => void;
@@ -38,17 +38,19 @@ export interface InstallOptions {
 
 const defaultLog = (line: string) => { process.stderr.write(line + '\n'); };
 
-function defaultLoadPolicy(path: string): CompiledPolicy {
-  return loadBundleFile(path);
+// Only this function's part of the bundle is parsed (the whole policy is still hash-verified):
+// the rest of a large bundle costs the agent's cold start nothing but a hash.
+function defaultLoadPolicy(path: string, functionName: string): CompiledPolicy {
+  return loadBundleFileFor(path, functionName);
 }
 
 /** Loads the policy; never throws: a failure is returned as `error` (and decides per config). */
-export function loadPolicy(config: AgentConfig, load: (path: string) => CompiledPolicy): { policy?: CompiledPolicy; error?: PolicyUnavailableError } {
+export function loadPolicy(config: AgentConfig, load: (path: string, functionName: string) => CompiledPolicy): { policy?: CompiledPolicy; error?: PolicyUnavailableError } {
   if (!config.policyPath) {
     return { error: new PolicyUnavailableError('WARDEN_POLICY is not set: point it at the bundle written by `warden rules bundle` (e.g. /opt/warden/policy.json).') };
   }
   try {
-    return { policy: load(config.policyPath) };
+    return { policy: load(config.policyPath, config.functionName) };
   } catch (err) {
     return { error: new PolicyUnavailableError(`Cannot load the Warden policy bundle ${config.policyPath}: ${(err as Error).message ?? String(err)}. Rebuild it with \`warden rules bundle\`.`, { cause: err }) };
   }
@@ -62,14 +64,14 @@ let distribution: { stop(): void; exceptions?: ExceptionLookup } | undefined;
  * bundle replaces the packaged one and is refreshed in the background; each verified change (new
  * version, kill switch) goes to the agent through setPolicy. Loaded lazily: nothing without a store.
  */
-function startPolicyDistribution(env: Record<string, string | undefined>, agent: AgentCore, initial: CompiledPolicy | undefined, log: (line: string) => void, clock: () => number): void {
+function startPolicyDistribution(env: Record<string, string | undefined>, functionName: string, agent: AgentCore, initial: CompiledPolicy | undefined, log: (line: string) => void, clock: () => number): void {
   const handle: { stopped: boolean; source?: { stop(): void }; stop(): void; exceptions?: ExceptionLookup } = {
     stopped: false,
     stop() { this.stopped = true; this.source?.stop(); },
   };
   distribution = handle;
   void import('../distribution/agent-refresh').then(({ startAgentPolicyRefresh }) => startAgentPolicyRefresh({
-    env, loadBundle: (text) => readBundle(text), initial, log, clock: { now: clock },
+    env, loadBundle: (text) => readBundleFor(text, functionName), initial, log, clock: { now: clock },
     functionName: agent.identity.name,
     onUpdate: ({ policy, killSwitch, exceptions }) => {
       if (handle.stopped || state().agent !== agent) return;
@@ -111,6 +113,9 @@ export function install(opts: InstallOptions = {}): AgentCore {
     // approved exceptions (consulted on unlisted only): passed in, or verified from the policy store
     exceptions: opts.exceptions ?? (() => distribution?.exceptions),
   });
+  if (policy instanceof ScopedPolicy && policy.via === 'full') {
+    log(JSON.stringify({ level: 'WARN', source: 'warden.agent', message: `policy bundle read in full (${policy.fallback ?? 'no index'}): correct, but slower to start; rebuild it with \`warden rules bundle\``, policyVersion: policy.policyVersion }));
+  }
   if (error) {
     log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: error.message, mode: agent.mode,
       consequence: agent.mode === 'block' && !config.failOpen ? 'failing closed: every access is denied' : 'failing open: every access is allowed and reported with failOpen=true' }));
@@ -120,7 +125,7 @@ export function install(opts: InstallOptions = {}): AgentCore {
   const uninstallers: Record<CaptureName, () => () => void> = { sdk: installSdkCapture, http: installHttpCapture, fetch: installFetchCapture, net: installNetCapture };
   for (const name of opts.captures ?? ALL_CAPTURES) if (!s.hooks.has(name)) s.hooks.set(name, uninstallers[name]());
   const env = opts.env ?? process.env;
-  if (!opts.policy && env.WARDEN_POLICY_STORE?.trim()) startPolicyDistribution(env, agent, policy, log, clock);
+  if (!opts.policy && env.WARDEN_POLICY_STORE?.trim()) startPolicyDistribution(env, config.functionName, agent, policy, log, clock);
   return agent;
 }
 

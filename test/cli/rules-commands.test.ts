@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBundle, runGolden, runLint, runSchema } from '../../engine/cli/commands/rules';
 import { readBundle } from '../../engine/policy';
+import { readBundleFor } from '../../engine/policy/bundle';
 import { collector, rulesDir } from './helpers';
 
 describe('warden rules lint', () => {
@@ -103,7 +104,9 @@ describe('warden rules bundle / schema', () => {
     expect(await runBundle('rules', out, io)).toBe(0);
     const b = readBundle(readFileSync(out, 'utf8'));
     expect(io.stdout[0]).toContain(b.policyVersion);
-    expect(JSON.parse(readFileSync(out, 'utf8')).format).toBe('warden.bundle/1');
+    expect(JSON.parse(readFileSync(out, 'utf8')).format).toBe('warden.bundle/2');
+    // the agent's reader finds the function's part through the index (no fallback to a full read)
+    expect(readBundleFor(readFileSync(out), 'orders-api').via).toBe('index');
   });
   it('the committed JSON Schema is up to date', async () => {
     const io = collector();

@@ -21,7 +21,7 @@ describe('bundle', () => {
     const p = compilePolicy(await loadRulesDir('rules'));
     const b = readBundle(text);
     expect(b.policyVersion).toBe(version);
-    expect(JSON.parse(text)).toMatchObject({ format: 'warden.bundle/1', policyVersion: version });
+    expect(JSON.parse(text)).toMatchObject({ format: 'warden.bundle/2', policyVersion: version });
     for (const fn of ['orders-api', 'payments-worker', 'image-resizer', 'other']) {
       expect(b.modeFor(fn)).toBe(p.modeFor(fn));
       for (const a of accesses) expect(b.decide({ name: fn }, a, NOW)).toEqual(p.decide({ name: fn }, a, NOW));
@@ -36,7 +36,7 @@ describe('bundle', () => {
   it.each([
     ['truncated', (t: string) => t.slice(0, t.length / 2), /not JSON/],
     ['not an object', () => '[]', /not a JSON object/],
-    ['another format', (t: string) => t.replace('warden.bundle/1', 'warden.bundle/9'), /format/],
+    ['another format', (t: string) => t.replace('warden.bundle/2', 'warden.bundle/9'), /format/],
     ['an edited entry', (t: string) => t.replace('"host":"*.pastebin.com"'.replace('*.', ''), '"host":"pastebin.org"'), /hashes to/],
     ['a dropped deny list', (t: string) => { const o = JSON.parse(t); o.policy.global.deny = []; return JSON.stringify(o); }, /hashes to/],
     ['a missing list', (t: string) => { const o = JSON.parse(t); delete o.policy.global.deny; return JSON.stringify(o); }, /global\.deny/],
