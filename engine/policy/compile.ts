@@ -36,18 +36,12 @@ const MAX_CACHED_FUNCTIONS = 10_000;
  * loops read one object shape. Built once per entry and shared by every index that holds it.
  */
 interface IndexedEntry {
-  id: string;
+  // the fields a candidate is checked with come first (fewer cache lines touched per decision)
   deny: boolean;
-  /** deny: severity rank (higher wins); allow: 0 */
-  rank: number;
+  /** false: never expires (the expiry, a double, lives in `extra`) */
+  expires: boolean;
   /** -1: any port */
   port: number;
-  /** Infinity: never expires */
-  expiresAt: number;
-  /** deny: the entry's severity */
-  severity: Severity;
-  /** the verdict this entry decides, built on its first match (frozen: shared by every decision it makes) */
-  verdict: ListVerdict | null;
   /** aws: exact lower-case action, or null when `action` is a glob */
   actionExact: string | null;
   actionGlob: string | null;
@@ -57,19 +51,34 @@ interface IndexedEntry {
   resourceFrom: number;
   /** host wildcard: the name strictly under which it matches ('' for other entries) */
   suffix: string;
-  /** cidr: the network (v4 as a uint32, v6 as four words) and its prefix length; -1 when not a cidr */
+  /** cidr: prefix length (-1 when not a cidr); v4: the network's last 8 bits (the table key holds the rest) */
   prefix: number;
-  net4: number;
+  low8: number;
+  /** cidr: its key in the v4 or v6 table (a small integer) */
+  ipKey: number;
+  /** deny: severity rank (higher wins; SEVERITY_OF_RANK names it); allow: 0 */
+  rank: number;
+  id: string;
+  /** the verdict this entry decides, built on its first match (frozen: shared by every decision it makes) */
+  verdict: ListVerdict | null;
+  /** what few entries need, kept out of line: numbers that are not small integers are boxed in V8 */
+  extra: EntryExtra | null;
+}
+interface EntryExtra {
+  /** epoch ms from which the entry no longer applies; Infinity: never */
+  expiresAt: number;
+  /** v6 cidr: the network's four words */
   net6: Uint32Array | null;
 }
+const SEVERITY_OF_RANK: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 
 /** `deny`: the entry is on a deny list (the list, not the entry, decides its effect) */
 function indexEntry(e: NormalizedEntry, deny: boolean): IndexedEntry {
   const severity = e.severity ?? 'medium';
   const ie: IndexedEntry = {
-    id: e.id, deny, rank: deny ? SEV_RANK[severity] : 0, port: e.port ?? -1, expiresAt: e.expiresAt ?? Infinity,
-    severity, verdict: null,
-    actionExact: null, actionGlob: null, resourceGlob: null, resourceFrom: 0, suffix: '', prefix: -1, net4: 0, net6: null,
+    deny, expires: e.expiresAt !== undefined, port: e.port ?? -1, actionExact: null, actionGlob: null, resourceGlob: null, resourceFrom: 0,
+    suffix: '', prefix: -1, low8: 0, ipKey: 0, rank: deny ? SEV_RANK[severity] : 0, id: e.id, verdict: null,
+    extra: e.expiresAt !== undefined ? { expiresAt: e.expiresAt, net6: null } : null,
   };
   if (e.kind === 'aws') {
     const action = e.action ?? '*';
@@ -88,24 +97,32 @@ function indexEntry(e: NormalizedEntry, deny: boolean): IndexedEntry {
   } else {
     const c = parseCidr(e.cidr!);
     if ('error' in c) throw new PolicyError(`bad cidr in compiled policy: ${e.cidr}`);
-    ie.prefix = c.cidr.prefix;
-    if (c.cidr.ip.v === 4) ie.net4 = c.cidr.ip.n;
-    else ie.net6 = Uint32Array.from(c.cidr.ip.w);
+    const { ip, prefix } = c.cidr;
+    ie.prefix = prefix;
+    if (ip.v === 4) {
+      ie.low8 = ip.n & 0xff;
+      ie.ipKey = v4Key(ip.n, prefix);
+    } else {
+      const w = Uint32Array.from(ip.w);
+      (ie.extra ??= { expiresAt: Infinity, net6: null }).net6 = w;
+      ie.ipKey = v6Key(w[0]!, w[1]!, w[2]!, w[3]!);
+    }
   }
   return ie;
 }
 
 function verdictOf(ie: IndexedEntry): ListVerdict {
   return (ie.verdict ??= Object.freeze(ie.deny
-    ? { verdict: 'deny' as const, rule: ie.id, severity: ie.severity }
+    ? { verdict: 'deny' as const, rule: ie.id, severity: SEVERITY_OF_RANK[ie.rank]! }
     : { verdict: 'allow' as const, rule: ie.id, severity: 'info' as const }));
 }
 
+/** One service's aws entries; a part with no entries is null (nothing touched for it per decision). */
 interface ServiceBucket {
-  anyResource: IndexedEntry[];
-  exact: Map<string, IndexedEntry[]>;
+  anyResource: IndexedEntry[] | null;
+  exact: Map<string, IndexedEntry[]> | null;
   /** ARN globs grouped by their literal prefix (the text before the first wildcard), in a radix tree */
-  prefixes: RadixTree<IndexedEntry>;
+  prefixes: RadixTree<IndexedEntry> | null;
 }
 
 // Host wildcards: `*.example.com` is filed under a 30-bit hash of `example.com` (a small integer:
@@ -121,8 +138,14 @@ export function suffixHash(s: string): number {
   return h & HASH_MASK;
 }
 
-/** v4 tables: a range of length ≤ 30 is keyed by its network bits (a small integer); /31 and /32 by their top 30 bits, checked on a hit */
-const v4Key = (n: number, len: number): number => (len === 0 ? 0 : len <= 30 ? n >>> (32 - len) : n >>> 2);
+/** the v4 address `n` masked to `len` bits */
+const mask4 = (n: number, len: number): number => (len === 0 ? 0 : (n & (0xffffffff << (32 - len))) >>> 0);
+/**
+ * One v4 table for every prefix length, keyed by the length and the top 24 bits of the network
+ * (a small integer: no number is boxed per lookup); ranges longer than /24 compare their last 8
+ * bits on a hit.
+ */
+const v4Key = (masked: number, len: number): number => (len << 24) | (masked >>> 8);
 const wordMask = (w: number, bits: number): number => (bits <= 0 ? 0 : bits >= 32 ? w : (w & (0xffffffff << (32 - bits))) >>> 0);
 function v6Key(w0: number, w1: number, w2: number, w3: number): number {
   let h = Math.imul(w0 ^ 0x2545f491, 0x9e3779b1);
@@ -143,19 +166,25 @@ class MatchIndex {
   hasAws = false;
   readonly hostExact = new Map<string, IndexedEntry[]>();
   readonly wild = new Map<number, IndexedEntry[]>();
-  /** wildLen[n] = 1 when some wildcard's name is n characters long */
-  readonly wildLen = new Uint8Array(MAX_SUFFIX + 1);
+  /** the shortest and longest wildcard name (only suffixes of those lengths are looked up) */
+  wildMin = MAX_SUFFIX + 1;
+  wildMax = 0;
   hasWild = false;
+  /** v4 prefix lengths present, longest first, and the one table for all of them */
   v4Lens: number[] = [];
-  v4Maps: Map<number, IndexedEntry[]>[] = [];
+  readonly v4 = new Map<number, IndexedEntry[]>();
   v6Lens: number[] = [];
   v6Maps: Map<number, IndexedEntry[]>[] = [];
   /** host and IP entries exist: of any effect (checked for http/tcp), deny ones (also checked for aws calls) */
   anyNet = false;
   denyNet = false;
 
-  constructor(entries: readonly IndexedEntry[], sources: readonly NormalizedEntry[]) {
-    for (let i = 0; i < entries.length; i++) this.add(entries[i]!, sources[i]!);
+  constructor(groups: readonly LazyGroup[]) {
+    for (const g of groups) {
+      const ies = g.entries(), deny = g.src.deny, allow = g.src.allow;
+      for (let i = 0; i < deny.length; i++) this.add(ies[i]!, deny[i]!);
+      for (let i = 0; i < allow.length; i++) this.add(ies[deny.length + i]!, allow[i]!);
+    }
   }
 
   private add(ie: IndexedEntry, e: NormalizedEntry): void {
@@ -164,14 +193,14 @@ class MatchIndex {
       const service = e.service ?? '*';
       let b = this.aws.get(service);
       if (!b) {
-        b = { anyResource: [], exact: new Map(), prefixes: new RadixTree() };
+        b = { anyResource: null, exact: null, prefixes: null };
         this.aws.set(service, b);
         if (service === '*') this.awsAny = b;
       }
       const r = e.resource;
-      if (r === undefined) b.anyResource.push(ie);
-      else if (!hasWildcard(r)) push(b.exact, r, ie);
-      else b.prefixes.insert(literalPrefix(r), ie);
+      if (r === undefined) (b.anyResource ??= []).push(ie);
+      else if (!hasWildcard(r)) push((b.exact ??= new Map()), r, ie);
+      else (b.prefixes ??= new RadixTree()).insert(literalPrefix(r), ie);
       return;
     }
     this.anyNet = true;
@@ -181,15 +210,16 @@ class MatchIndex {
       const name = e.host!;
       if (name.length > MAX_SUFFIX) throw new PolicyError(`host name over ${MAX_SUFFIX} characters in compiled policy: ${name.slice(0, 40)}…`);
       this.hasWild = true;
-      this.wildLen[name.length] = 1;
+      this.wildMin = Math.min(this.wildMin, name.length);
+      this.wildMax = Math.max(this.wildMax, name.length);
       push(this.wild, suffixHash(name), ie);
       return;
     }
-    if (ie.net6 === null) {
-      push(this.lenMap(this.v4Lens, this.v4Maps, ie.prefix), v4Key(ie.net4, ie.prefix), ie);
+    if (ie.extra === null || ie.extra.net6 === null) {
+      if (!this.v4Lens.includes(ie.prefix)) this.v4Lens = [...this.v4Lens, ie.prefix].sort((a, b) => b - a);
+      push(this.v4, ie.ipKey, ie);
     } else {
-      const w = ie.net6;
-      push(this.lenMap(this.v6Lens, this.v6Maps, ie.prefix), v6Key(w[0]!, w[1]!, w[2]!, w[3]!), ie);
+      push(this.lenMap(this.v6Lens, this.v6Maps, ie.prefix), ie.ipKey, ie);
     }
   }
 
@@ -321,7 +351,7 @@ function record(v: View, ie: IndexedEntry): void {
 function considerAws(list: IndexedEntry[], v: View): void {
   for (let i = 0; i < list.length; i++) {
     const ie = list[i]!;
-    if (v.now >= ie.expiresAt || (!ie.deny && v.bestDeny !== null)) continue;
+    if ((ie.expires && v.now >= ie.extra!.expiresAt) || (!ie.deny && v.bestDeny !== null)) continue;
     if (ie.actionExact !== null ? ie.actionExact !== v.action : ie.actionGlob !== null && !globMatch(ie.actionGlob, v.action)) continue;
     if (ie.resourceGlob !== null && (v.resource === undefined || !globMatchFrom(ie.resourceGlob, v.resource, ie.resourceFrom))) continue;
     record(v, ie);
@@ -330,7 +360,7 @@ function considerAws(list: IndexedEntry[], v: View): void {
 
 /** host and IP entries: an aws call is denied by them, never allowed */
 function netApplies(ie: IndexedEntry, v: View): boolean {
-  if (v.now >= ie.expiresAt) return false;
+  if (ie.expires && v.now >= ie.extra!.expiresAt) return false;
   if (!ie.deny && (v.aws || v.bestDeny !== null)) return false;
   return ie.port === -1 || ie.port === v.port;
 }
@@ -352,12 +382,12 @@ function considerSuffix(list: IndexedEntry[], v: View, h: string, start: number)
   }
 }
 
-function considerV4(list: IndexedEntry[], v: View, n: number): void {
+/** `masked`: the address masked to the list's prefix length (the key proved the length and the top 24 bits) */
+function considerV4(list: IndexedEntry[], v: View, masked: number): void {
+  const low8 = masked & 0xff;
   for (let i = 0; i < list.length; i++) {
     const ie = list[i]!;
-    // /31 and /32 share a key per top 30 bits: compare the whole network
-    if (ie.prefix > 30 && ((n ^ ie.net4) >>> (32 - ie.prefix)) !== 0) continue;
-    if (netApplies(ie, v)) record(v, ie);
+    if (ie.low8 === low8 && netApplies(ie, v)) record(v, ie);
   }
 }
 
@@ -365,21 +395,21 @@ function considerV6(list: IndexedEntry[], v: View): void {
   const m = v.m6;
   for (let i = 0; i < list.length; i++) {
     const ie = list[i]!;
-    const w = ie.net6!;
+    const w = ie.extra!.net6!;
     if (w[0] !== m[0] || w[1] !== m[1] || w[2] !== m[2] || w[3] !== m[3]) continue; // a hash bucket
     if (netApplies(ie, v)) record(v, ie);
   }
 }
 
 function matchBucket(b: ServiceBucket, v: View): void {
-  if (b.anyResource.length > 0) considerAws(b.anyResource, v);
+  if (b.anyResource !== null) considerAws(b.anyResource, v);
   const r = v.resource;
   if (r === undefined) return;
-  if (b.exact.size > 0) {
+  if (b.exact !== null) {
     const l = b.exact.get(r);
     if (l !== undefined) considerAws(l, v);
   }
-  if (b.prefixes.size > 0) {
+  if (b.prefixes !== null) {
     const lists = v.lists;
     const n = b.prefixes.collect(r, lists, 0);
     for (let i = 0; i < n; i++) considerAws(lists[i]!, v);
@@ -401,7 +431,8 @@ function matchIndex(idx: MatchIndex, v: View): void {
       if (!v.dotsReady) hostDots(v, h);
       for (let k = 0; k < v.dotCount; k++) {
         const start = v.dots[k]! + 1;
-        if (h.length - start > MAX_SUFFIX || idx.wildLen[h.length - start] === 0) continue;
+        const len = h.length - start;
+        if (len < idx.wildMin || len > idx.wildMax) continue;
         const list = idx.wild.get(v.sufHash[k]!);
         if (list !== undefined) considerSuffix(list, v, h, start);
       }
@@ -409,10 +440,12 @@ function matchIndex(idx: MatchIndex, v: View): void {
   }
   for (let i = 0; i < v.v4Count; i++) {
     const n = v.v4[i]!;
-    for (let k = 0; k < idx.v4Lens.length; k++) {
-      const len = idx.v4Lens[k]!;
-      const list = idx.v4Maps[k]!.get(v4Key(n, len));
-      if (list !== undefined) considerV4(list, v, n);
+    const lens = idx.v4Lens;
+    for (let k = 0; k < lens.length; k++) {
+      const len = lens[k]!;
+      const masked = mask4(n, len);
+      const list = idx.v4.get(v4Key(masked, len));
+      if (list !== undefined) considerV4(list, v, masked);
     }
   }
   for (let i = 0; i < v.v6Count; i++) {
@@ -432,19 +465,19 @@ type GroupSource = Pick<NormalizedGroup, 'allow' | 'deny' | 'mode' | 'allowList'
 /** A group of lists; its entries are prepared on first use (an agent only ever needs its own function's groups). */
 class LazyGroup {
   private ies: IndexedEntry[] | null = null;
-  private srcs: NormalizedEntry[] | null = null;
-  constructor(private readonly src: GroupSource, readonly exact: boolean, readonly no: number) {}
+  constructor(readonly src: GroupSource, readonly exact: boolean, readonly no: number) {}
   get mode(): Mode | null { return this.src.mode; }
   get allowList(): boolean { return this.src.allowList; }
-  /** deny entries, then allow entries, with the normalized entry each came from */
-  entries(): { ies: IndexedEntry[]; srcs: NormalizedEntry[] } {
+  /** the deny entries, then the allow entries, prepared for matching (shared by every index of this group) */
+  entries(): IndexedEntry[] {
     if (this.ies === null) {
-      const nDeny = this.src.deny.length;
-      const srcs = [...this.src.deny, ...this.src.allow];
-      this.ies = srcs.map((e, i) => indexEntry(e, i < nDeny));
-      this.srcs = srcs;
+      const { deny, allow } = this.src;
+      const ies = new Array<IndexedEntry>(deny.length + allow.length);
+      for (let i = 0; i < deny.length; i++) ies[i] = indexEntry(deny[i]!, true);
+      for (let i = 0; i < allow.length; i++) ies[deny.length + i] = indexEntry(allow[i]!, false);
+      this.ies = ies;
     }
-    return { ies: this.ies, srcs: this.srcs! };
+    return this.ies;
   }
 }
 interface Resolved { groups: LazyGroup[]; key: string; index: MatchIndex | null; mode: Mode; allowList: boolean; known: boolean }
@@ -562,12 +595,7 @@ export class WardenPolicy implements CompiledPolicy {
   private indexOf(r: Resolved): MatchIndex {
     let idx = this.indexes.get(r.key);
     if (idx === undefined) {
-      const ies: IndexedEntry[] = [], srcs: NormalizedEntry[] = [];
-      for (const g of r.groups) {
-        const e = g.entries();
-        for (let i = 0; i < e.ies.length; i++) { ies.push(e.ies[i]!); srcs.push(e.srcs[i]!); }
-      }
-      idx = new MatchIndex(ies, srcs);
+      idx = new MatchIndex(r.groups);
       this.indexes.set(r.key, idx);
     }
     r.index = idx;
