@@ -384,7 +384,7 @@ function readIndexed(buf: Buffer, functionName: string): ScopedPolicy {
     if (i > 0) { if (policy[pos] !== COMMA) notIndexed(`no "," before group ${i}`); pos++; }
     const [s, e] = spans[i] as ByteSpan;
     const prefix = `{"functions":${JSON.stringify(m.functions)},"mode":${JSON.stringify(m.mode)},"allowList":`;
-    if (s !== pos || !bytesAt(policy, s, prefix) || policy[e - 1] !== CLOSE) notIndexed(`group ${i} is not where the index says, or not for the functions it names`);
+    if (s !== pos || policy.toString('utf8', s, s + Buffer.byteLength(prefix)) !== prefix || policy[e - 1] !== CLOSE) notIndexed(`group ${i} is not where the index says, or not for the functions it names`);
     pos = e;
   }
   const groupsEnd = pos;
