@@ -261,7 +261,6 @@ class View {
   v6Count = 0;
   readonly v6 = new Uint32Array(8);
   /** host suffixes that follow a dot, right to left: the dot's position and the hash of the rest */
-  dotsReady = false;
   dotCount = 0;
   readonly dots = new Int32Array(MAX_SUFFIX + 1);
   readonly sufHash = new Int32Array(MAX_SUFFIX + 1);
@@ -291,7 +290,6 @@ function viewOf(access: Access, now: number): View {
   v.bestAllow = null;
   v.v4Count = 0;
   v.v6Count = 0;
-  v.dotsReady = false;
   v.host = undefined;
   const h = access.host;
   if (typeof h === 'string' && h.length > 0) {
@@ -324,11 +322,10 @@ function viewOf(access: Access, now: number): View {
   return v;
 }
 
-/** Positions of the dots in the last MAX_SUFFIX+1 characters of the host, and the hash of what follows each. */
-function hostDots(v: View, h: string): void {
-  v.dotsReady = true;
+/** Positions of the dots in the last `maxLen`+1 characters of the host, and the hash of what follows each. */
+function hostDots(v: View, h: string, maxLen: number): void {
   let n = 0, hash = 0;
-  const stop = Math.max(0, h.length - MAX_SUFFIX - 1);
+  const stop = Math.max(0, h.length - maxLen - 1);
   for (let i = h.length - 1; i >= stop; i--) {
     const c = h.charCodeAt(i);
     if (c === 46 /* . */) { v.dots[n] = i; v.sufHash[n] = hash & HASH_MASK; n++; }
@@ -369,16 +366,12 @@ function considerNet(list: IndexedEntry[], v: View): void {
   for (let i = 0; i < list.length; i++) if (netApplies(list[i]!, v)) record(v, list[i]!);
 }
 
-/** wildcard entries filed under the hash of h[start..]: the name must equal that suffix */
+/** wildcard entries filed under the hash of h[start..]: the name must equal that suffix (native `endsWith`: ~5× a JS loop) */
 function considerSuffix(list: IndexedEntry[], v: View, h: string, start: number): void {
   const len = h.length - start;
   for (let i = 0; i < list.length; i++) {
     const ie = list[i]!;
-    const s = ie.suffix;
-    if (s.length !== len) continue;
-    let j = 0;
-    while (j < len && s.charCodeAt(j) === h.charCodeAt(start + j)) j++;
-    if (j === len && netApplies(ie, v)) record(v, ie);
+    if (ie.suffix.length === len && h.endsWith(ie.suffix) && netApplies(ie, v)) record(v, ie);
   }
 }
 
@@ -428,7 +421,7 @@ function matchIndex(idx: MatchIndex, v: View): void {
     const l = idx.hostExact.size > 0 ? idx.hostExact.get(h) : undefined;
     if (l !== undefined) considerNet(l, v);
     if (idx.hasWild) {
-      if (!v.dotsReady) hostDots(v, h);
+      hostDots(v, h, idx.wildMax);
       for (let k = 0; k < v.dotCount; k++) {
         const start = v.dots[k]! + 1;
         const len = h.length - start;
