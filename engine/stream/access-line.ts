@@ -152,12 +152,15 @@ const FLAT = String.raw`\{(?:${STR}:${STR}(?:,${STR}:${STR})*)?\}`;
 // function: string members and at most flat objects of strings (tags); access: strings and numbers
 const FN_OBJ = String.raw`\{(?:${STR}:(?:${STR}|${FLAT})(?:,${STR}:(?:${STR}|${FLAT}))*)?\}`;
 const ACCESS_OBJ = String.raw`\{(?:${STR}:(?:${STR}|${NUM})(?:,${STR}:(?:${STR}|${NUM}))*)?\}`;
-const LINE = new RegExp(
-  String.raw`^\{"id":"(${S}{1,128})","time":"(${S}{1,64})","function":(\{"name":"(${S}{1,256})"(?:,${STR}:(?:${STR}|${FLAT}))*\}|${FN_OBJ}),"access":(${ACCESS_OBJ})` +
+const LINE_SOURCE = (
+  String.raw`\{"id":"(${S}{1,128})","time":"(${S}{1,64})","function":(\{"name":"(${S}{1,256})"(?:,${STR}:(?:${STR}|${FLAT}))*\}|${FN_OBJ}),"access":(${ACCESS_OBJ})` +
   String.raw`(?:,"mode":"(monitor|block|learn)")?(?:,"agentVerdict":"(allow|deny|unlisted)")?(?:,"blocked":(true|false))?` +
   String.raw`(?:,"count":([1-9][0-9]{0,15}))?(?:,"firstSeen":"(${S}{0,64})")?(?:,"lastSeen":"(${S}{0,64})")?` +
-  String.raw`(?:,"policyVersion":"(${S}{0,128})")?(?:,"failOpen":(true|false))?\}$`,
+  String.raw`(?:,"policyVersion":"(${S}{0,128})")?(?:,"failOpen":(true|false))?\}`
 );
+const LINE = new RegExp(`^${LINE_SOURCE}$`);
+// the same, at a position of a decoded chunk; the line ends at a (CR)LF or the end of the text
+const LINE_AT = new RegExp(`${LINE_SOURCE}(?=\r?\n|\r?$)`, 'y');
 
 /**
  * A copy of `s` that does not keep alive the string it was sliced from (V8 keeps the whole line
@@ -225,7 +228,18 @@ const timeOk = (s: string | undefined): boolean => s === undefined || !Number.is
 export function parseAgentLine(text: string): AccessEvent | null {
   if (!FAST_PATH_ENABLED) return null;
   const m = LINE.exec(text);
-  if (m === null) return null;
+  return m === null ? null : eventOf(m);
+}
+
+/** parseAgentLine of `text.slice(start, end)`, without making that string. */
+export function parseAgentLineAt(text: string, start: number, end: number): AccessEvent | null {
+  if (!FAST_PATH_ENABLED) return null;
+  LINE_AT.lastIndex = start;
+  const m = LINE_AT.exec(text);
+  return m === null || LINE_AT.lastIndex !== end ? null : eventOf(m);
+}
+
+function eventOf(m: RegExpExecArray): AccessEvent | null {
   const time = m[2]!, firstSeen = m[10], lastSeen = m[11];
   if (!timeOk(time) || !timeOk(firstSeen) || !timeOk(lastSeen)) return null;
   const count = m[9] === undefined ? 1 : Number(m[9]);

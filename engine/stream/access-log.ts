@@ -1,5 +1,5 @@
 import type { AccessEvent } from '../events/access-event';
-import { isBlank, parseAccessLine, parseAgentLine } from './access-line';
+import { isBlank, parseAccessLine, parseAgentLine, parseAgentLineAt } from './access-line';
 import { readLines, type ReadOptions } from './jsonl-reader';
 
 /**
@@ -25,6 +25,15 @@ export async function readAccessLog(
   let events = 0;
   let bad = 0;
   const r = await readLines(input, {
+    lineAt(text, start, end, lineNo) {
+      const fast = parseAgentLineAt(text, start, end);
+      if (fast !== null) {
+        events++;
+        onEvent(fast, lineNo);
+        return;
+      }
+      this.line(text.slice(start, end), lineNo);
+    },
     line(text, lineNo) {
       const fast = parseAgentLine(text);
       if (fast !== null) {

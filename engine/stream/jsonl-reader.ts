@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UnreadableInputError } from './errors';
@@ -13,6 +14,13 @@ import { createProgress, type Progress } from './progress';
  */
 export interface LineHandler {
   line(text: string, lineNo: number): void;
+  /**
+   * Optional, for hot loops: the line is `text.slice(start, end)` (without its CR/LF). When the
+   * handler has it, the lines of an all-ASCII stretch of a chunk are decoded as one string and
+   * passed this way, so no string is made per line; other lines still go to `line`. Substrings of
+   * `text` keep the whole chunk alive in V8: copy what you keep past the call.
+   */
+  lineAt?(text: string, start: number, end: number, lineNo: number): void;
   /** a line over the size limit; it was not buffered. */
   tooLong?(lineNo: number, bytes: number): void;
 }
@@ -24,6 +32,8 @@ export interface ReadOptions {
   progress?: boolean | Progress;
   now?: () => number;
   label?: string;
+  /** bytes decoded at once for a `lineAt` handler (default 64 KiB); small values are for tests */
+  segmentBytes?: number;
   /** for tests and stdin: read from this stream instead of opening `input`. */
   stream?: Readable;
 }
@@ -37,6 +47,7 @@ export interface ReadResult {
 
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 const NL = 0x0a;
+const DEFAULT_SEGMENT_BYTES = 64 * 1024;
 const CR = 0x0d;
 
 /** `input` is a file path, or "-" for stdin. Rejects with UnreadableInputError when it cannot be read. */
@@ -73,6 +84,8 @@ export async function readLines(input: string, handler: LineHandler, opts: ReadO
   let skipping = false;
   let skipBytes = 0;
 
+  const lineAt = handler.lineAt;
+  const segment = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   const emit = (buf: Buffer, start: number, end: number): void => {
     lineNo++;
     if (end > start && buf[end - 1] === CR) end--;
@@ -114,6 +127,35 @@ export async function readLines(input: string, handler: LineHandler, opts: ReadO
           }
         }
         pos = nl + 1;
+      }
+      // complete lines, in segments of up to `segment` bytes: an all-ASCII segment is decoded once
+      // (latin1 is UTF-8 on ASCII) and its lines passed by offset; a segment with other bytes goes
+      // line by line. Small segments keep the decoded strings in the young generation.
+      const lastNl = lineAt !== undefined && pos < buf.length ? buf.lastIndexOf(NL) : -1;
+      while (pos < lastNl) {
+        let segEnd = lastNl;
+        if (segEnd - pos > segment) {
+          segEnd = buf.lastIndexOf(NL, pos + segment);
+          if (segEnd < pos) break; // one line longer than a segment: the loop below takes it
+        }
+        const ascii = isAscii(buf.subarray(pos, segEnd));
+        const text = ascii ? buf.toString('latin1', pos, segEnd) : '';
+        const base = pos;
+        for (;;) {
+          const nl = buf.indexOf(NL, pos);
+          if (nl === -1 || nl > segEnd) break;
+          if (nl - pos > maxLine) {
+            overLong(nl - pos);
+          } else if (!ascii) {
+            emit(buf, pos, nl);
+          } else {
+            lineNo++;
+            let end = nl;
+            if (end > pos && buf[end - 1] === CR) end--;
+            lineAt!.call(handler, text, pos - base, end - base, lineNo);
+          }
+          pos = nl + 1;
+        }
       }
       for (;;) {
         const nl = buf.indexOf(NL, pos);

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { readLines } from '../../engine/stream/jsonl-reader';
+import { readAccessLog } from '../../engine/stream/access-log';
+import { isBlank, parseAccessLine } from '../../engine/stream/access-line';
 import { UnreadableInputError } from '../../engine/stream/errors';
 import { createProgress } from '../../engine/stream/progress';
 
@@ -46,6 +48,70 @@ describe('readLines', () => {
         expect(lines.map(([n]) => n)).toEqual(rows.map((_, i) => i + 1));
       },
     ), { numRuns: 150 });
+  });
+
+  it('gives a lineAt handler the same lines as a line handler (ASCII chunks decoded once), for any chunking', async () => {
+    const row = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.string({ unit: 'grapheme', maxLength: 6 }),
+      fc.constantFrom('', '\r', 'a\r', '\r\r', 'x'.repeat(30), 'é', '{"a":1}'),
+    ).map((s) => s.replace(/\n/g, ''));
+    let viaAt = 0;
+    await fc.assert(fc.asyncProperty(
+      fc.array(row, { maxLength: 20 }), fc.boolean(),
+      fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 80 }),
+      async (rows, finalNl, sizes, segmentBytes) => {
+        const text = rows.join('\n') + (finalNl ? '\n' : '');
+        const plain = await collect(text, sizes, 24);
+        const lines: [number, string][] = [];
+        const long: number[] = [];
+        const r = await readLines('(test)', {
+          line: (t, n) => lines.push([n, t]),
+          lineAt: (t, a, b, n) => { viaAt++; lines.push([n, t.slice(a, b)]); },
+          tooLong: (n) => long.push(n),
+        }, { stream: chunked(text, sizes), maxLineBytes: 24, segmentBytes });
+        expect(lines).toEqual(plain.lines);
+        expect(long).toEqual(plain.long);
+        expect(r).toEqual(plain.r);
+      },
+    ), { numRuns: 600 });
+    expect(viaAt).toBeGreaterThan(200);
+  });
+
+  it('readAccessLog: the same events, bad lines and line numbers as parseAccessLine line by line, for any chunking', async () => {
+    const ev = (i: number, extra: Record<string, unknown> = {}): string => JSON.stringify({
+      id: `e${i}`, time: '2026-11-23T18:00:00.000Z', function: { name: `fn-${i % 3}`, tags: { team: `t${i % 2}` } },
+      access: i % 2 ? { kind: 'aws', service: 's3', action: 'GetObject', resource: `arn:aws:s3:::b/k${i % 4}` } : { kind: 'http', host: `h${i % 5}.example.com`, port: 443 },
+      mode: 'monitor', agentVerdict: 'allow', blocked: false, count: 1 + (i % 3), ...extra,
+    });
+    const row = fc.oneof(
+      { arbitrary: fc.nat(50).map((i) => ev(i)), weight: 6 },
+      { arbitrary: fc.nat(50).map((i) => ev(i, { time: 'yesterday' })), weight: 1 },
+      { arbitrary: fc.nat(50).map((i) => ` ${ev(i)}\r`), weight: 1 },
+      { arbitrary: fc.nat(50).map((i) => ev(i).replace('fn-', 'fné-')), weight: 1 },
+      { arbitrary: fc.tuple(fc.nat(50), fc.constantFrom('x', '}', ' ', '\r\r', ',')).map(([i, t]) => ev(i) + t), weight: 1 },
+      { arbitrary: fc.constantFrom('', '  ', '{', 'null', '{"id":"x"}', '\r'), weight: 1 },
+    );
+    await fc.assert(fc.asyncProperty(
+      fc.array(row, { maxLength: 15 }), fc.array(fc.integer({ min: 1, max: 900 }), { minLength: 1, maxLength: 4 }),
+      async (rows, sizes) => {
+        const expected: unknown[] = [];
+        const expectedBad: number[] = [];
+        rows.forEach((r, i) => {
+          const t = r.endsWith('\r') ? r.slice(0, -1) : r;
+          if (isBlank(t)) return;
+          const p = parseAccessLine(t);
+          if (p.ok) expected.push([i + 1, p.event]);
+          else expectedBad.push(i + 1);
+        });
+        const got: unknown[] = [];
+        const bad: number[] = [];
+        const stats = await readAccessLog('(test)', (e, n) => got.push([n, e]), (b) => bad.push(b.line), { stream: chunked(rows.map((r) => `${r}\n`).join(''), sizes) });
+        expect(got).toEqual(expected);
+        expect(bad).toEqual(expectedBad);
+        expect(stats.events).toBe(expected.length);
+      },
+    ), { numRuns: 300 });
   });
 
   it('skips a line over the limit without buffering it, and keeps counting lines', async () => {
