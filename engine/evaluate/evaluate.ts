@@ -97,19 +97,27 @@ function accessKey(a: Access): string {
  * share one workflow. An unlisted access has no rule: the access itself stands in for it, so two
  * different unlisted accesses are two incidents (each needs its own approval).
  */
-// function → (rule or unlisted access) → incident id, for one policy version at a time
-let incidentMemo = { version: '', byFn: new Map<string, Map<string, string>>(), size: 0 };
+// (rule or unlisted access) → incident id, per function, for one policy version at a time. Keyed by
+// the rule first: a rule string is the policy's own (its hash is cached), and most rules belong to
+// one function, so the usual hit is one map lookup and one name comparison.
+interface RuleIncidents { fn: string; id: string; others: Map<string, string> | null }
+let incidentMemo = { version: '', byRule: new Map<string, RuleIncidents>(), size: 0 };
+function incidentHash(functionName: string, what: string, policyVersion: string): string {
+  return `inc-${createHash('sha256').update(`${functionName}\n${what}\n${policyVersion}`).digest('hex').slice(0, 16)}`;
+}
 export function incidentIdFor(functionName: string, v: ListVerdict, access: Access, policyVersion: string): string {
   const what = v.rule ?? `unlisted|${accessKey(access)}`;
-  if (incidentMemo.version !== policyVersion || incidentMemo.size >= 50_000) incidentMemo = { version: policyVersion, byFn: new Map(), size: 0 };
-  let m = incidentMemo.byFn.get(functionName);
-  if (m === undefined) incidentMemo.byFn.set(functionName, (m = new Map()));
-  let id = m.get(what);
-  if (id === undefined) {
-    id = `inc-${createHash('sha256').update(`${functionName}\n${what}\n${policyVersion}`).digest('hex').slice(0, 16)}`;
-    m.set(what, id);
-    incidentMemo.size++;
+  if (incidentMemo.version !== policyVersion || incidentMemo.size >= 50_000) incidentMemo = { version: policyVersion, byRule: new Map(), size: 0 };
+  const e = incidentMemo.byRule.get(what);
+  if (e !== undefined) {
+    if (e.fn === functionName) return e.id;
+    const hit = e.others?.get(functionName);
+    if (hit !== undefined) return hit;
   }
+  const id = incidentHash(functionName, what, policyVersion);
+  if (e === undefined) incidentMemo.byRule.set(what, { fn: functionName, id, others: null });
+  else (e.others ??= new Map()).set(functionName, id);
+  incidentMemo.size++;
   return id;
 }
 

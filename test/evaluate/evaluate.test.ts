@@ -1,6 +1,8 @@
 import { compilePolicy, loadRulesDir, type WardenPolicy } from '../../engine/policy';
 import { createResponseSelector, type SyncResponseSelector } from '../../engine/responses/select';
-import { evaluateEvent, evaluateEventSync, type EvaluateContext } from '../../engine/evaluate/evaluate';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { evaluateEvent, evaluateEventSync, incidentIdFor, type EvaluateContext } from '../../engine/evaluate/evaluate';
 import { DecisionEventDetailSchema, DecisionSchema } from '../../engine/events/decision-event';
 
 const NOW = Date.parse('2026-11-23T18:00:00Z');
@@ -41,6 +43,19 @@ describe('evaluateEvent', () => {
     const u1 = await evaluateEvent(event('orders-api', { kind: 'http', host: 'a.example.com' }), ctx);
     const u2 = await evaluateEvent(event('orders-api', { kind: 'http', host: 'b.example.com' }), ctx);
     expect(u1.detail!.incidentId).not.toBe(u2.detail!.incidentId);
+  });
+  it('memoized incident ids equal the hash of function, rule (or unlisted access) and version, in any order', () => {
+    const direct = (fn: string, what: string, version: string) =>
+      `inc-${createHash('sha256').update(`${fn}\n${what}\n${version}`).digest('hex').slice(0, 16)}`;
+    const step = fc.tuple(fc.constantFrom('f', 'g', 'pay-1'), fc.constantFrom('r1', 'r2', null), fc.constantFrom('a.example.com', 'b.example.com'), fc.constantFrom('v1', 'v2'));
+    fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), (steps) => {
+      for (const [fn, rule, host, version] of steps) {
+        const access = { kind: 'http' as const, host };
+        const what = rule ?? `unlisted|http|${host}||`;
+        // fresh strings, as JSON.parse gives them: the memo compares names by content
+        expect(incidentIdFor(`${fn} `.trim(), { verdict: rule ? 'deny' : 'unlisted', rule, severity: 'high' }, access, version)).toBe(direct(fn, what, version));
+      }
+    }), { numRuns: 300 });
   });
   it.each([
     ['not an object', 'hello', /not a valid access event/],
