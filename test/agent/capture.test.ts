@@ -236,6 +236,25 @@ describe('AWS SDK v3', () => {
     expect(evs[0]).toMatchObject({ agentVerdict: 'unlisted', blocked: false });
   });
 
+  it('per-client caches follow the account learned later, and each table and operation keeps its own resource', async () => {
+    const { WARDEN_ACCOUNT_ID: _unused, ...noAccount } = ENV;
+    const agent = install({ env: { ...noAccount, WARDEN_MODE: 'block' }, policy: fakePolicy({ allowAws: ['dynamodb:*'] }) });
+    patchClientClass(smithyClient.Client);
+    const client = ddb();
+    await client.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } }));
+    agent.setFunctionArn('arn:aws:lambda:us-east-1:123456789012:function:orders-api'); // first invocation's context
+    await client.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } }));
+    await client.send(new GetItemCommand({ TableName: 'users', Key: { id: { S: '1' } } }));
+    await client.send(new PutItemCommand({ TableName: 'users', Item: { id: { S: '1' } } }));
+    const evs = await delivered();
+    expect(evs.map((e) => `${e.access.action} ${e.access.resource}`).sort()).toEqual([
+      'GetItem arn:aws:dynamodb:us-east-1:123456789012:table/orders',
+      'GetItem arn:aws:dynamodb:us-east-1:123456789012:table/users',
+      'GetItem arn:aws:dynamodb:us-east-1::table/orders',
+      'PutItem arn:aws:dynamodb:us-east-1:123456789012:table/users',
+    ]);
+  });
+
   it("never captures or blocks the agent's own PutEvents, even when everything else is denied", async () => {
     start('block', { allowHosts: ['example.org'] });
     await ddb().send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } })).catch(() => undefined);

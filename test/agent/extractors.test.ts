@@ -127,3 +127,15 @@ describe('registry', () => {
     expect(['us-east-1', 'cn-north-1', 'us-gov-west-1', 'us-iso-east-1'].map(partitionOf)).toEqual(['aws', 'aws-cn', 'aws-us-gov', 'aws-iso']);
   });
 });
+
+describe('arn prefixes cached per context object and service', () => {
+  test('one context, several services; another context, another account: never a stale prefix', () => {
+    const a = { region: 'us-east-1', account: '111111111111', partition: 'aws' };
+    const b = { region: 'eu-west-1', account: '222222222222', partition: 'aws' };
+    for (let i = 0; i < 2; i++) {
+      expect(x('dynamodb', 'GetItem', { TableName: 't' }, a)).toEqual(['arn:aws:dynamodb:us-east-1:111111111111:table/t']);
+      expect(x('kinesis', 'PutRecord', { StreamName: 's' }, a)).toEqual(['arn:aws:kinesis:us-east-1:111111111111:stream/s']);
+      expect(x('dynamodb', 'GetItem', { TableName: 't' }, b)).toEqual(['arn:aws:dynamodb:eu-west-1:222222222222:table/t']);
+    }
+  });
+});

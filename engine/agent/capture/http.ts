@@ -15,7 +15,6 @@ const S = state();
 
 type RequestFn = (...args: unknown[]) => http.ClientRequest;
 const hasOwn = Object.prototype.hasOwnProperty;
-const own = (o: Record<string, unknown>, k: string): unknown => (hasOwn.call(o, k) ? o[k] : undefined);
 
 /**
  * The endpoint of a `request`/`get` call, read exactly as `ClientRequest` reads its arguments: an
@@ -50,16 +49,18 @@ export function endpointOf(args: unknown[], moduleDefaultPort: number): Endpoint
   let defaultPort: unknown;
   let agentDefaultPort: unknown = moduleDefaultPort;
   if (opts) {
-    const headers = own(opts, 'headers') as Record<symbol, unknown> | undefined;
+    // Only own fields count (ClientRequest copies own fields over the URL's; one set to undefined
+    // still overrides). `in` first: most options objects have none of these, and `in` is cheap.
+    const headers = 'headers' in opts && hasOwn.call(opts, 'headers') ? opts.headers as Record<symbol, unknown> | undefined : undefined;
     if (headers && headers[DECIDED] === true) return undefined; // decided (and marked) by the SDK capture
-    if (typeof own(opts, 'socketPath') === 'string') return undefined; // unix socket: not network access
-    if (hasOwn.call(opts, 'hostname')) hostname = opts.hostname;
-    if (hasOwn.call(opts, 'port')) port = opts.port;
-    host = own(opts, 'host');
-    defaultPort = own(opts, 'defaultPort');
-    const agent = own(opts, 'agent');
+    if ('socketPath' in opts && hasOwn.call(opts, 'socketPath') && typeof opts.socketPath === 'string') return undefined; // unix socket: not network access
+    if ('hostname' in opts && hasOwn.call(opts, 'hostname')) hostname = opts.hostname;
+    if ('port' in opts && hasOwn.call(opts, 'port')) port = opts.port;
+    if ('host' in opts && hasOwn.call(opts, 'host')) host = opts.host;
+    if ('defaultPort' in opts && hasOwn.call(opts, 'defaultPort')) defaultPort = opts.defaultPort;
+    const agent = 'agent' in opts && hasOwn.call(opts, 'agent') ? opts.agent : undefined;
     if (agent !== undefined && agent !== null && agent !== false) agentDefaultPort = (agent as { defaultPort?: unknown }).defaultPort;
-    else if (agent !== false && typeof own(opts, 'createConnection') === 'function') agentDefaultPort = undefined;
+    else if (agent !== false && 'createConnection' in opts && hasOwn.call(opts, 'createConnection') && typeof opts.createConnection === 'function') agentDefaultPort = undefined;
   }
   const h = normalizeHost(String(hostname || host || 'localhost')).toLowerCase();
   const p = Number(port || defaultPort || agentDefaultPort || 80);
@@ -84,18 +85,28 @@ function blockedCall(original: RequestFn, self: unknown, args: unknown[], err: E
 // One wrapper per original function, reused across install/uninstall: stable functions stay optimized.
 const wrappers = new WeakMap<RequestFn, RequestFn>();
 
+/**
+ * Decides one call: `undefined` lets it through unchanged, an error blocks it. Kept out of the
+ * wrapper so that the wrapper stays small enough for V8 to optimize it early (a larger wrapper is
+ * left unoptimized for many thousands of calls: its feedback is shared by the four hooks).
+ */
+function decide(args: unknown[], defaultPort: number): Error | undefined {
+  const agent = S.agent;
+  if (agent === undefined) return undefined;
+  const e = endpointOf(args, defaultPort);
+  if (e === undefined || S.exempt.has(e.endpoint)) return undefined;
+  const rec = agent.observe(e.access, e.key);
+  if (rec.blocked) return agent.deniedError(rec);
+  S.covered.add(e.endpoint);
+  return undefined;
+}
+
 function hook(original: RequestFn, defaultPort: number): RequestFn {
   const existing = wrappers.get(original);
   if (existing) return existing;
   const wrapped = function request(this: unknown, ...args: unknown[]) {
-    const agent = S.agent;
-    if (!agent) return original.apply(this, args);
-    const e = endpointOf(args, defaultPort);
-    if (e === undefined || S.exempt.has(e.endpoint)) return original.apply(this, args);
-    const rec = agent.observe(e.access, e.key);
-    if (rec.blocked) return blockedCall(original, this, args, agent.deniedError(rec));
-    S.covered.add(e.endpoint);
-    return original.apply(this, args);
+    const denied = S.agent === undefined ? undefined : decide(args, defaultPort);
+    return denied === undefined ? original.apply(this, args) : blockedCall(original, this, args, denied);
   };
   wrappers.set(original, wrapped);
   return wrapped;

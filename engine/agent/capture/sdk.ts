@@ -61,6 +61,8 @@ function actionOf(commandName: string | undefined): string {
  */
 interface ClientCache {
   service: string;
+  /** the client's region, once resolved */
+  region?: string;
   ctx?: { region: string; account: string; partition: string };
   host?: string;
   port?: number;
@@ -114,7 +116,7 @@ function decideAndSend(c: ClientCache, action: string, next: (args: unknown) => 
 function wardenMiddleware(client: SmithyClient) {
   let cache: ClientCache | undefined; // per client; smithy calls this factory again on every send
   return (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) => {
-    const c = cache ??= { service: servicePrefix(client.config?.serviceId ?? (context.clientName ?? 'unknown').replace(/Client$/, '')), accesses: new Map() };
+    const c: ClientCache = cache ??= { service: servicePrefix(client.config?.serviceId ?? (context.clientName ?? 'unknown').replace(/Client$/, '')), accesses: new Map() };
     const action = actionOf(context.commandName);
     return (args: { input?: unknown; request?: SmithyRequest }): Promise<unknown> => {
       if (!S.agent) return next(args);
@@ -125,11 +127,11 @@ function wardenMiddleware(client: SmithyClient) {
         return next(args);
       }
       // The region is resolved once per client; after that the decision is synchronous.
-      const region = client[REGION];
-      if (typeof region === 'string') {
+      const region = c.region;
+      if (region !== undefined) {
         try { return decideAndSend(c, action, next, args, region); } catch (err) { return Promise.reject(err); }
       }
-      return regionOf(client).then((r) => decideAndSend(c, action, next, args, r));
+      return regionOf(client).then((r) => { c.region = r; return decideAndSend(c, action, next, args, r); });
     };
   };
 }

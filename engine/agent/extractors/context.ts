@@ -1,4 +1,5 @@
 /** What an extractor knows besides the command input. */
+/** Treated as immutable: a changed region or account is a new context object. */
 export interface ExtractContext {
   region: string;
   /** account of the function (from the function ARN or WARDEN_ACCOUNT_ID); "*" would be a pattern, so unknown stays "" */
@@ -25,8 +26,16 @@ export function isArn(v: string): boolean {
   return v.startsWith('arn:');
 }
 
-export function arn(ctx: ExtractContext, service: string, resource: string, opts: { region?: string; account?: string } = {}): string {
-  return `arn:${ctx.partition}:${service}:${opts.region ?? ctx.region}:${opts.account ?? ctx.account}:${resource}`;
+/** `arn:partition:service:region:account:` per context object and service (a context is reused per client). */
+const prefixes = new WeakMap<ExtractContext, Map<string, string>>();
+
+export function arn(ctx: ExtractContext, service: string, resource: string, opts?: { region?: string; account?: string }): string {
+  if (opts !== undefined) return `arn:${ctx.partition}:${service}:${opts.region ?? ctx.region}:${opts.account ?? ctx.account}:${resource}`;
+  let byService = prefixes.get(ctx);
+  if (byService === undefined) { byService = new Map(); prefixes.set(ctx, byService); }
+  let prefix = byService.get(service);
+  if (prefix === undefined) { prefix = `arn:${ctx.partition}:${service}:${ctx.region}:${ctx.account}:`; byService.set(service, prefix); }
+  return prefix + resource;
 }
 
 /** Distinct non-empty strings, in order. */
