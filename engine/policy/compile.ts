@@ -120,7 +120,7 @@ function verdictOf(ie: IndexedEntry): ListVerdict {
 /** One service's aws entries; a part with no entries is null (nothing touched for it per decision). */
 interface ServiceBucket {
   anyResource: IndexedEntry[] | null;
-  exact: Map<string, IndexedEntry[]> | null;
+  exact: Map<string, Slot> | null;
   /** ARN globs grouped by their literal prefix (the text before the first wildcard), in a radix tree */
   prefixes: RadixTree<IndexedEntry> | null;
 }
@@ -164,17 +164,17 @@ class MatchIndex {
   /** the `*` service bucket (looked up on every aws decision, so kept at hand) */
   awsAny: ServiceBucket | undefined = undefined;
   hasAws = false;
-  readonly hostExact = new Map<string, IndexedEntry[]>();
-  readonly wild = new Map<number, IndexedEntry[]>();
+  readonly hostExact = new Map<string, Slot>();
+  readonly wild = new Map<number, Slot>();
   /** the shortest and longest wildcard name (only suffixes of those lengths are looked up) */
   wildMin = MAX_SUFFIX + 1;
   wildMax = 0;
   hasWild = false;
   /** v4 prefix lengths present, longest first, and the one table for all of them */
   v4Lens: number[] = [];
-  readonly v4 = new Map<number, IndexedEntry[]>();
+  readonly v4 = new Map<number, Slot>();
   v6Lens: number[] = [];
-  v6Maps: Map<number, IndexedEntry[]>[] = [];
+  v6Maps: Map<number, Slot>[] = [];
   /** host and IP entries exist: of any effect (checked for http/tcp), deny ones (also checked for aws calls) */
   anyNet = false;
   denyNet = false;
@@ -224,7 +224,7 @@ class MatchIndex {
   }
 
   /** the table for one prefix length; lengths are kept longest first */
-  private lenMap(lens: number[], maps: Map<number, IndexedEntry[]>[], len: number): Map<number, IndexedEntry[]> {
+  private lenMap(lens: number[], maps: Map<number, Slot>[], len: number): Map<number, Slot> {
     let i = lens.indexOf(len);
     if (i < 0) {
       i = 0;
@@ -236,9 +236,16 @@ class MatchIndex {
   }
 }
 
-function push<K>(m: Map<K, IndexedEntry[]>, k: K, ie: IndexedEntry): void {
+/**
+ * A table slot: the one entry under a key (the usual case), or the entries when there are several —
+ * no array per entry to allocate at compile or to step through per decision.
+ */
+type Slot = IndexedEntry | IndexedEntry[];
+function push<K>(m: Map<K, Slot>, k: K, ie: IndexedEntry): void {
   const l = m.get(k);
-  if (l) l.push(ie); else m.set(k, [ie]);
+  if (l === undefined) m.set(k, ie);
+  else if (Array.isArray(l)) l.push(ie);
+  else m.set(k, [l, ie]);
 }
 
 /**
@@ -345,14 +352,15 @@ function record(v: View, ie: IndexedEntry): void {
   }
 }
 
-function considerAws(list: IndexedEntry[], v: View): void {
-  for (let i = 0; i < list.length; i++) {
-    const ie = list[i]!;
-    if ((ie.expires && v.now >= ie.extra!.expiresAt) || (!ie.deny && v.bestDeny !== null)) continue;
-    if (ie.actionExact !== null ? ie.actionExact !== v.action : ie.actionGlob !== null && !globMatch(ie.actionGlob, v.action)) continue;
-    if (ie.resourceGlob !== null && (v.resource === undefined || !globMatchFrom(ie.resourceGlob, v.resource, ie.resourceFrom))) continue;
-    record(v, ie);
-  }
+function awsApplies(ie: IndexedEntry, v: View): boolean {
+  if ((ie.expires && v.now >= ie.extra!.expiresAt) || (!ie.deny && v.bestDeny !== null)) return false;
+  if (ie.actionExact !== null ? ie.actionExact !== v.action : ie.actionGlob !== null && !globMatch(ie.actionGlob, v.action)) return false;
+  return ie.resourceGlob === null || (v.resource !== undefined && globMatchFrom(ie.resourceGlob, v.resource, ie.resourceFrom));
+}
+
+function considerAws(list: Slot, v: View): void {
+  if (!Array.isArray(list)) { if (awsApplies(list, v)) record(v, list); return; }
+  for (let i = 0; i < list.length; i++) if (awsApplies(list[i]!, v)) record(v, list[i]!);
 }
 
 /** host and IP entries: an aws call is denied by them, never allowed */
@@ -362,36 +370,38 @@ function netApplies(ie: IndexedEntry, v: View): boolean {
   return ie.port === -1 || ie.port === v.port;
 }
 
-function considerNet(list: IndexedEntry[], v: View): void {
+function considerNet(list: Slot, v: View): void {
+  if (!Array.isArray(list)) { if (netApplies(list, v)) record(v, list); return; }
   for (let i = 0; i < list.length; i++) if (netApplies(list[i]!, v)) record(v, list[i]!);
 }
 
 /** wildcard entries filed under the hash of h[start..]: the name must equal that suffix (native `endsWith`: ~5× a JS loop) */
-function considerSuffix(list: IndexedEntry[], v: View, h: string, start: number): void {
+function suffixApplies(ie: IndexedEntry, v: View, h: string, len: number): boolean {
+  return ie.suffix.length === len && h.endsWith(ie.suffix) && netApplies(ie, v);
+}
+function considerSuffix(list: Slot, v: View, h: string, start: number): void {
   const len = h.length - start;
-  for (let i = 0; i < list.length; i++) {
-    const ie = list[i]!;
-    if (ie.suffix.length === len && h.endsWith(ie.suffix) && netApplies(ie, v)) record(v, ie);
-  }
+  if (!Array.isArray(list)) { if (suffixApplies(list, v, h, len)) record(v, list); return; }
+  for (let i = 0; i < list.length; i++) if (suffixApplies(list[i]!, v, h, len)) record(v, list[i]!);
 }
 
 /** `masked`: the address masked to the list's prefix length (the key proved the length and the top 24 bits) */
-function considerV4(list: IndexedEntry[], v: View, masked: number): void {
+function considerV4(list: Slot, v: View, masked: number): void {
   const low8 = masked & 0xff;
+  if (!Array.isArray(list)) { if (list.low8 === low8 && netApplies(list, v)) record(v, list); return; }
   for (let i = 0; i < list.length; i++) {
     const ie = list[i]!;
     if (ie.low8 === low8 && netApplies(ie, v)) record(v, ie);
   }
 }
 
-function considerV6(list: IndexedEntry[], v: View): void {
-  const m = v.m6;
-  for (let i = 0; i < list.length; i++) {
-    const ie = list[i]!;
-    const w = ie.extra!.net6!;
-    if (w[0] !== m[0] || w[1] !== m[1] || w[2] !== m[2] || w[3] !== m[3]) continue; // a hash bucket
-    if (netApplies(ie, v)) record(v, ie);
-  }
+function v6Applies(ie: IndexedEntry, v: View): boolean {
+  const m = v.m6, w = ie.extra!.net6!;
+  return w[0] === m[0] && w[1] === m[1] && w[2] === m[2] && w[3] === m[3] && netApplies(ie, v); // keys are hashes: compare
+}
+function considerV6(list: Slot, v: View): void {
+  if (!Array.isArray(list)) { if (v6Applies(list, v)) record(v, list); return; }
+  for (let i = 0; i < list.length; i++) if (v6Applies(list[i]!, v)) record(v, list[i]!);
 }
 
 function matchBucket(b: ServiceBucket, v: View): void {
