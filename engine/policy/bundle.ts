@@ -442,8 +442,9 @@ export function readBundleFor(bytes: Uint8Array | string, functionName: string):
   try {
     return readIndexed(buf, functionName);
   } catch (err) {
-    if (!(err instanceof NotIndexed)) throw err;
-    why = err.message;
+    // an invalid part (BundleError) is invalid for the full reader too; anything else: read in full
+    if (err instanceof BundleError) throw err;
+    why = err instanceof NotIndexed ? err.message : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
   }
   const full = readBundle(typeof bytes === 'string' ? bytes : buf.toString('utf8'));
   return new ScopedPolicy(functionName, full, full.normalized.groups.filter((g) => groupApplies(g.functions, functionName)), 'full', why);
