@@ -32,9 +32,9 @@ export function globMatchFrom(pattern: string, s: string, from: number): boolean
 
 export const hasWildcard = (s: string): boolean => s.includes('*') || s.includes('?');
 
-/** The literal text before the first wildcard. */
+/** The literal text before the first wildcard (two native searches: a JS loop over an ARN costs ~10×). */
 export function literalPrefix(pattern: string): string {
-  let i = 0;
-  while (i < pattern.length && pattern[i] !== '*' && pattern[i] !== '?') i++;
-  return pattern.slice(0, i);
+  const star = pattern.indexOf('*'), q = pattern.indexOf('?');
+  const end = star < 0 ? (q < 0 ? pattern.length : q) : q < 0 ? star : Math.min(star, q);
+  return pattern.slice(0, end);
 }

@@ -62,11 +62,23 @@ function derivedId(n: NormalizedEntry): string {
   return `cidr:${n.cidr}${port}`;
 }
 
+// parsed `service:Action` patterns: a repo repeats a few of them (`dynamodb:*`, `s3:Get*`) many times
+const AWS_MEMO = new Map<string, ReturnType<typeof parseAwsPattern>>();
+function awsPattern(raw: string): ReturnType<typeof parseAwsPattern> {
+  let r = AWS_MEMO.get(raw);
+  if (r === undefined) {
+    r = parseAwsPattern(raw);
+    if (AWS_MEMO.size >= 4096) AWS_MEMO.clear();
+    AWS_MEMO.set(raw, r);
+  }
+  return r;
+}
+
 /** Normalizes one validated entry. Throws PolicyError on an entry the schema would have rejected. */
 export function normalizeEntry(e: Entry, effect: 'allow' | 'deny'): NormalizedEntry {
   let n: NormalizedEntry;
   if (e.aws !== undefined) {
-    const a = parseAwsPattern(e.aws);
+    const a = awsPattern(e.aws);
     if ('error' in a) throw new PolicyError(`invalid aws pattern "${e.aws}": ${a.error}`);
     n = { id: '', kind: 'aws', service: a.service, action: a.action };
     if (e.resource !== undefined && e.resource !== '*') n.resource = e.resource;

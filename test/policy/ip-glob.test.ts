@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { formatIp, hostAsIp, parseCidr, parseIPv4, parseIp } from '../../engine/policy/ip';
-import { globMatch } from '../../engine/policy/glob';
+import { globMatch, literalPrefix } from '../../engine/policy/glob';
 import { RadixTree } from '../../engine/policy/radix';
 
 describe('IP parsing', () => {
@@ -50,6 +50,16 @@ describe('globMatch', () => {
     const toRe = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
     fc.assert(fc.property(fc.stringMatching(/^[ab*?.]{0,8}$/), fc.stringMatching(/^[ab.]{0,10}$/), (p, s) => {
       expect(globMatch(p, s)).toBe(toRe(p).test(s));
+    }), { numRuns: 500 });
+  });
+});
+
+describe('literalPrefix', () => {
+  it('is the text before the first * or ?', () => {
+    fc.assert(fc.property(fc.stringMatching(/^[ab*?:]{0,10}$/), (p) => {
+      let i = 0;
+      while (i < p.length && p[i] !== '*' && p[i] !== '?') i++;
+      expect(literalPrefix(p)).toBe(p.slice(0, i));
     }), { numRuns: 500 });
   });
 });
