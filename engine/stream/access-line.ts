@@ -154,9 +154,11 @@ const FN_OBJ = String.raw`\{(?:${STR}:(?:${STR}|${FLAT})(?:,${STR}:(?:${STR}|${F
 const ACCESS_OBJ = String.raw`\{(?:${STR}:(?:${STR}|${NUM})(?:,${STR}:(?:${STR}|${NUM}))*)?\}`;
 const LINE_SOURCE = (
   String.raw`\{"id":"(${S}{1,128})","time":"(${S}{1,64})","function":(\{"name":"(${S}{1,256})"(?:,${STR}:(?:${STR}|${FLAT}))*\}|${FN_OBJ}),"access":(${ACCESS_OBJ})` +
-  String.raw`(?:,"mode":"(monitor|block|learn)")?(?:,"agentVerdict":"(allow|deny|unlisted)")?(?:,"blocked":(true|false))?` +
-  String.raw`(?:,"count":([1-9][0-9]{0,15}))?(?:,"firstSeen":"(${S}{0,64})")?(?:,"lastSeen":"(${S}{0,64})")?` +
-  String.raw`(?:,"policyVersion":"(${S}{0,128})")?(?:,"failOpen":(true|false))?\}`
+  // one-word values as empty groups (which one matched; no string made), firstSeen/lastSeen equal
+  // to time as a back-reference (the usual case: no string made, and no second time parse)
+  String.raw`(?:,"mode":"(?:monitor()|block()|learn())")?(?:,"agentVerdict":"(?:allow()|deny()|unlisted())")?(?:,"blocked":(?:true()|false()))?` +
+  String.raw`(?:,"count":([1-9][0-9]{0,15}))?(?:,"firstSeen":"(?:\2"()|(${S}{0,64})"))?(?:,"lastSeen":"(?:\2"()|(${S}{0,64})"))?` +
+  String.raw`(?:,"policyVersion":"(${S}{0,128})")?(?:,"failOpen":(?:true()|false()))?\}`
 );
 const LINE = new RegExp(`^${LINE_SOURCE}$`);
 // the same, at a position of a decoded chunk; the line ends at a (CR)LF or the end of the text
@@ -239,26 +241,38 @@ export function parseAgentLineAt(text: string, start: number, end: number): Acce
   return m === null || LINE_AT.lastIndex !== end ? null : eventOf(m);
 }
 
+// capture groups of LINE_SOURCE
+const G = {
+  id: 1, time: 2, fnText: 3, fnName: 4, access: 5, monitor: 6, block: 7, learn: 8, allow: 9, deny: 10, unlisted: 11,
+  blocked: 12, notBlocked: 13, count: 14, firstIsTime: 15, first: 16, lastIsTime: 17, last: 18, policyVersion: 19, failOpen: 20, notFailOpen: 21,
+} as const;
+
 function eventOf(m: RegExpExecArray): AccessEvent | null {
-  const time = m[2]!, firstSeen = m[10], lastSeen = m[11];
-  if (!timeOk(time) || !timeOk(firstSeen) || !timeOk(lastSeen)) return null;
-  const count = m[9] === undefined ? 1 : Number(m[9]);
+  const time = m[G.time]!;
+  const first = m[G.first], last = m[G.last];
+  if (!timeOk(time) || !timeOk(first) || !timeOk(last)) return null;
+  const count = m[G.count] === undefined ? 1 : Number(m[G.count]);
   if (!Number.isSafeInteger(count)) return null;
-  const fn = functionOf(m[3]!, m[4]);
+  const fn = functionOf(m[G.fnText]!, m[G.fnName]);
   if (fn === null) return null;
-  const access = ACCESSES.get(m[5]!);
+  const access = ACCESSES.get(m[G.access]!);
   if (access === null) return null;
   const ev: AccessEvent = {
-    id: m[1]!, time, function: fn, access,
-    mode: (m[6] as AccessEvent['mode'] | undefined) ?? 'monitor',
-    blocked: m[8] === 'true',
+    id: m[G.id]!, time, function: fn, access,
+    mode: m[G.block] !== undefined ? 'block' : m[G.learn] !== undefined ? 'learn' : 'monitor',
+    blocked: m[G.blocked] !== undefined,
     count,
   };
-  if (m[7] !== undefined) ev.agentVerdict = m[7] as AccessEvent['agentVerdict'];
-  if (firstSeen !== undefined) ev.firstSeen = firstSeen;
-  if (lastSeen !== undefined) ev.lastSeen = lastSeen;
-  if (m[12] !== undefined) ev.policyVersion = m[12];
-  if (m[13] !== undefined) ev.failOpen = m[13] === 'true';
+  if (m[G.allow] !== undefined) ev.agentVerdict = 'allow';
+  else if (m[G.deny] !== undefined) ev.agentVerdict = 'deny';
+  else if (m[G.unlisted] !== undefined) ev.agentVerdict = 'unlisted';
+  if (m[G.firstIsTime] !== undefined) ev.firstSeen = time;
+  else if (first !== undefined) ev.firstSeen = first;
+  if (m[G.lastIsTime] !== undefined) ev.lastSeen = time;
+  else if (last !== undefined) ev.lastSeen = last;
+  if (m[G.policyVersion] !== undefined) ev.policyVersion = m[G.policyVersion];
+  if (m[G.failOpen] !== undefined) ev.failOpen = true;
+  else if (m[G.notFailOpen] !== undefined) ev.failOpen = false;
   return ev;
 }
 

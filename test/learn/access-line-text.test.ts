@@ -115,7 +115,11 @@ const agentEvent = fc.record({
   failOpen: opt(fc.boolean()),
 }, { requiredKeys: ['id', 'time', 'function', 'access'] });
 
-const line = fc.oneof(event, agentEvent, agentEvent).map((e) => JSON.stringify(e));
+// the agent's usual line: firstSeen and lastSeen equal to time
+const sameTimes = fc.tuple(agentEvent, fc.boolean(), fc.boolean()).map(([e, f, l]) => ({
+  ...e, ...(f ? { firstSeen: e.time } : {}), ...(l ? { lastSeen: e.time } : {}),
+}));
+const line = fc.oneof(event, agentEvent, sameTimes).map((e) => JSON.stringify(e));
 // a character-level mutation: insert, delete or replace with a character that matters to JSON
 const ALPHABET = ['{', '}', '"', ',', ':', '\\', ' ', '\t', '0', '1', '-', '.', 'e', 'a', 't', 'n', '\u0001', '[', ']'];
 const mutated = fc.tuple(line, fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, 1, 2), fc.constantFrom(...ALPHABET)), { minLength: 1, maxLength: 3 }))
@@ -139,6 +143,11 @@ const edited = fc.tuple(line, fc.constantFrom(
   (s: string) => s.replace(/\}$/, ',"extra":1}'),
   (s: string) => s.replace(/"blocked":(true|false)/, '"blocked":null'),
   (s: string) => ` ${s} `,
+  // firstSeen/lastSeen equal to time, or nearly (a prefix, one more character)
+  (s: string) => { const t = /"time":"([^"]*)"/.exec(s)?.[1] ?? ''; return s.replace(/"firstSeen":"[^"]*"/, `"firstSeen":"${t}"`).replace(/"lastSeen":"[^"]*"/, `"lastSeen":"${t}"`); },
+  (s: string) => { const t = /"time":"([^"]*)"/.exec(s)?.[1] ?? ''; return s.replace(/"firstSeen":"[^"]*"/, `"firstSeen":"${t.slice(0, -1)}"`); },
+  (s: string) => { const t = /"time":"([^"]*)"/.exec(s)?.[1] ?? ''; return s.replace(/"lastSeen":"[^"]*"/, `"lastSeen":"${t}0"`); },
+  (s: string) => s.replace(/"mode":"[a-z]+"/, '"mode":"blocks"').replace(/"agentVerdict":"[a-z]+"/, '"agentVerdict":"allowed"'),
   (s: string) => s.replace(/":/g, '": '),
 )).map(([l, f]) => f(l));
 
