@@ -122,7 +122,10 @@ const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byJson = <T>(xs: T[]): T[] => xs.map((x) => [JSON.stringify(x), x] as const).sort((a, b) => cmpStr(a[0], b[0])).map((p) => p[1]);
 /** Entries sort by id; the (rare) equal ids by their full JSON, so the order is total. */
 const byId = (xs: NormalizedEntry[]): NormalizedEntry[] =>
-  xs.sort((a, b) => (a.id !== b.id ? cmpStr(a.id, b.id) : cmpStr(JSON.stringify(a), JSON.stringify(b))));
+  xs.sort((a, b) => {
+    const x = a.id, y = b.id;
+    return x < y ? -1 : x > y ? 1 : cmpStr(JSON.stringify(a), JSON.stringify(b));
+  });
 const dedupSorted = (xs: string[]): string[] => [...new Set(xs)].sort();
 
 /**
