@@ -72,7 +72,7 @@ async function interleaved(arms: readonly [Arm, Arm, Arm], o: { cycles: number; 
   const t0 = Date.now();
   let c = 0;
   for (; c < o.cycles; c++) {
-    if (c >= 60 && Date.now() - t0 > o.maxMs) break; // a busy machine: fewer cycles, reported as such
+    if (c >= 30 && Date.now() - t0 > o.maxMs) break; // a busy machine: fewer cycles, reported as such
     for (const a of ORDERS[c % ORDERS.length]!) {
       const arm = arms[a]!;
       arm.enter();
@@ -154,7 +154,7 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
       sdk: { call: (arm: number) => clients[arm]!.send(cmd), perBlock: 2, cycles: opts.quick ? 300 : 1500 },
     };
     for (const [name, plan] of Object.entries(plans)) {
-      const r = await interleaved(armsOf(plan.call), { cycles: plan.cycles, perBlock: plan.perBlock, maxMs: opts.quick ? 7_000 : 30_000 });
+      const r = await interleaved(armsOf(plan.call), { cycles: plan.cycles, perBlock: plan.perBlock, maxMs: opts.quick ? 4_000 : 30_000 });
       out[`agent.${name}_overhead_us_p50`] = r.overhead.p50;
       out[`agent.${name}_overhead_us_ci95_lo`] = r.overhead.lo;
       out[`agent.${name}_overhead_us_ci95_hi`] = r.overhead.hi;
