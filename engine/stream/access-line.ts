@@ -198,21 +198,32 @@ const FUNCTIONS = new TextMemo<AccessEvent['function']>(4096, (v) => {
 // A function's text is (nearly) the same on each of its lines: find it by its name (short, cheap
 // to hash) among the few texts seen with that name (other tags, say), comparing whole texts,
 // instead of hashing the whole text for the memo on every line.
-interface FunctionText { text: string; fn: AccessEvent['function'] | null }
+interface FunctionText { text: string; tail: number; fn: AccessEvent['function'] | null }
 const FUNCTION_BY_NAME = new Map<string, FunctionText[]>();
 const TEXTS_PER_NAME = 8;
+/** a few characters of the end of the text (where the tags are) and its length: compared before the text */
+function tailOf(text: string): number {
+  const n = text.length;
+  let h = n;
+  for (let i = n > 12 ? n - 12 : 0; i < n; i++) h = (h * 31 + text.charCodeAt(i)) | 0;
+  return h;
+}
 function functionOf(text: string, name: string | undefined): AccessEvent['function'] | null {
   if (name === undefined) return FUNCTIONS.get(text);
   let texts = FUNCTION_BY_NAME.get(name);
+  const tail = tailOf(text);
   if (texts !== undefined) {
-    for (let i = 0; i < texts.length; i++) if (texts[i]!.text === text) return texts[i]!.fn;
+    for (let i = 0; i < texts.length; i++) {
+      const t = texts[i]!;
+      if (t.tail === tail && t.text === text) return t.fn;
+    }
   } else {
     if (FUNCTION_BY_NAME.size >= 4096) FUNCTION_BY_NAME.clear();
     FUNCTION_BY_NAME.set(detach(name), (texts = []));
   }
   const fn = FUNCTIONS.get(text);
   if (texts.length >= TEXTS_PER_NAME) texts.shift();
-  texts.push({ text: detach(text), fn });
+  texts.push({ text: detach(text), tail, fn });
   return fn;
 }
 const ACCESSES = new TextMemo<AccessEvent['access']>(32768, (v) => {
