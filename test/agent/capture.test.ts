@@ -146,6 +146,19 @@ describe('fetch', () => {
     expect(evs[0]!.count).toBe(2);
   });
 
+  it('decides the host the URL parser reads, not a look-alike after a backslash or in the path', async () => {
+    start('block', { allowHosts: ['example.org'] });
+    const before = web.hits();
+    // WHATWG: "\" ends the authority of http URLs, so this goes to 127.0.0.1, not example.org
+    await expect(fetch(`http://127.0.0.1:${web.port}\\@example.org/`)).rejects.toThrow('fetch failed');
+    await expect(get(http, `http://127.0.0.1:${web.port}\\@example.org/`)).rejects.toMatchObject({ name: 'AccessDeniedByPolicy' });
+    await expect(fetch(`http://127.0.0.1:${web.port}/@example.org`)).rejects.toThrow('fetch failed');
+    expect(web.hits()).toBe(before);
+    const evs = await delivered();
+    expect(hostsOf(evs)).toEqual([`http 127.0.0.1:${web.port} unlisted blocked`]);
+    expect(evs[0]!.count).toBe(3);
+  });
+
   it('a fetch through a reference taken before install is still enforced by the socket catch-all', async () => {
     const early = globalThis.fetch;
     const fresh = await httpServer(); // no pooled keep-alive connection to it yet
