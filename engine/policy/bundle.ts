@@ -54,7 +54,7 @@ const T_RESPONSES = ',"responses":';
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** Byte spans of the policy's parts in JSON.stringify(policy), without building that text. */
-function indexOf(policy: NormalizedPolicy): BundleIndex | null {
+function spansOf(policy: NormalizedPolicy): BundleIndex | null {
   if (Object.keys(policy).join(',') !== POLICY_KEYS) return null;
   const groups: ByteSpan[] = [];
   let pos = T_GROUPS.length;
@@ -85,7 +85,7 @@ export function toBundle(source: WardenPolicy | RulesRepo): PolicyBundle {
     policyVersion: version,
     modes: policy.groups.map((g) => ({ functions: g.functions, mode: g.mode })),
     entries,
-    index: indexOf(policy),
+    index: spansOf(policy),
     policy,
   };
 }
