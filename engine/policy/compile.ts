@@ -293,15 +293,18 @@ const mayBeIp = (s: string): boolean => {
 };
 
 function viewOf(access: Access, now: number): View {
+  // every property is read once, before the view is touched: nothing the access object does while
+  // being read (a getter) can see or change a half-filled view
+  const h = access.host, a = access.address, kind = access.kind, service = access.service;
+  const action = access.action, resource = access.resource, port = access.port;
   const v = VIEW;
   v.bestDeny = null;
   v.bestAllow = null;
   v.v4Count = 0;
   v.v6Count = 0;
   v.host = undefined;
-  const h = access.host;
   if (typeof h === 'string' && h.length > 0) {
-    let host = h.toLowerCase(); // the same string when already lower case
+    let host = h.toLowerCase();
     if (host.charCodeAt(host.length - 1) === 46 /* . */) host = host.slice(0, -1);
     if (host.length > 0 && mayBeIp(host)) {
       const n = parseIPv4(host);
@@ -311,7 +314,6 @@ function viewOf(access: Access, now: number): View {
       else v.host = host;
     } else v.host = host;
   }
-  const a = access.address;
   if (typeof a === 'string' && a.length > 0) {
     // the loose parse too: an address written as "2852039166" must still hit a v4 range
     const n = parseIPv4(a);
@@ -321,11 +323,11 @@ function viewOf(access: Access, now: number): View {
       if (ip !== null) addIp(v, ip);
     }
   }
-  v.aws = access.kind === 'aws';
-  v.service = typeof access.service === 'string' ? access.service.toLowerCase() : '';
-  v.action = typeof access.action === 'string' ? access.action.toLowerCase() : '';
-  v.resource = typeof access.resource === 'string' ? access.resource : undefined;
-  v.port = typeof access.port === 'number' ? access.port : -2;
+  v.aws = kind === 'aws';
+  v.service = typeof service === 'string' ? service.toLowerCase() : '';
+  v.action = typeof action === 'string' ? action.toLowerCase() : '';
+  v.resource = typeof resource === 'string' ? resource : undefined;
+  v.port = typeof port === 'number' ? port : -2;
   v.now = now;
   return v;
 }

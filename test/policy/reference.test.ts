@@ -197,6 +197,25 @@ describe('decide against a brute-force reference', () => {
     expect(p.decide({ name: 'f' }, { kind: 'http', host: 'x.0b.com', port: 80 }, NOW)).toMatchObject({ verdict: 'unlisted' });
   });
 
+  it('an access whose getters decide another access meanwhile still gets its own answer', () => {
+    const { repo } = build({ files: [{ functions: ['f'], allow: [{ id: 'ok', host: 'ok.com' }], deny: [{ id: 'evil', host: 'evil.com', severity: 'critical' }] }], exceptions: [] });
+    const p = compilePolicy(repo);
+    for (const key of ['host', 'address', 'kind', 'port'] as const) {
+      const values: Record<string, unknown> = { kind: 'http', host: 'evil.com', address: undefined, port: 443 };
+      const access = {} as Access;
+      for (const k of Object.keys(values)) {
+        Object.defineProperty(access, k, {
+          enumerable: true,
+          get: () => {
+            if (k === key) expect(p.decide({ name: 'f' }, { kind: 'http', host: 'ok.com' }, NOW)).toMatchObject({ verdict: 'allow' });
+            return values[k];
+          },
+        });
+      }
+      expect(p.decide({ name: 'f' }, access, NOW)).toMatchObject({ verdict: 'deny', rule: 'evil' });
+    }
+  });
+
   it('long host names still match a wildcard entry (the suffix, not the whole name, is looked up)', () => {
     const { repo } = build({ files: [{ functions: ['f'], allow: [{ host: '*.ex.com' }], deny: [{ host: '*.evil.com', severity: 'high' }] }], exceptions: [] });
     const p = compilePolicy(repo);
