@@ -19,6 +19,7 @@ export function globMatchFrom(pattern: string, s: string, from: number): boolean
     if (pc === 63 /* ? */ || (pc !== 42 && pc === s.charCodeAt(i))) {
       p++; i++;
     } else if (pc === 42 /* * */) {
+      if (p === pl - 1) return true; // a trailing star matches whatever is left
       star = p++; mark = i;
     } else if (star >= 0) {
       p = star + 1; i = ++mark;
