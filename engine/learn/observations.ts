@@ -44,7 +44,8 @@ interface RawIndex {
   byObject: Map<AccessEvent['access'], Seen | null>;
 }
 
-const MAX_BY_OBJECT = 65_536;
+/** entries of all functions' byObject caches together (cleared all at once past it) */
+const MAX_BY_OBJECT = 100_000;
 
 export interface Observations {
   functions: Map<string, FunctionObservations>;
@@ -53,10 +54,12 @@ export interface Observations {
   accesses: number;
   /** actions compare case-insensitively: the spelling first seen, by lower-case service:action */
   actionCase: Map<string, string>;
+  /** entries in the functions' by-object caches, to bound them together */
+  cachedObjects?: number;
 }
 
 export function newObservations(): Observations {
-  return { functions: new Map(), events: 0, accesses: 0, actionCase: new Map() };
+  return { functions: new Map(), events: 0, accesses: 0, actionCase: new Map(), cachedObjects: 0 };
 }
 
 const SEP = '\0';
@@ -134,8 +137,12 @@ export function observe(obs: Observations, ev: AccessEvent): boolean {
   if (s === undefined) {
     s = seenOf(obs, fo, raw, a);
     if (Object.isFrozen(a)) {
-      if (raw.byObject.size >= MAX_BY_OBJECT) raw.byObject.clear();
+      if ((obs.cachedObjects ?? 0) >= MAX_BY_OBJECT) {
+        for (const f of obs.functions.values()) f.raw?.byObject.clear();
+        obs.cachedObjects = 0;
+      }
       raw.byObject.set(a, s);
+      obs.cachedObjects = (obs.cachedObjects ?? 0) + 1;
     }
   }
   if (s === null) return false;
