@@ -140,6 +140,20 @@ describe('endpointOf: the host and port ClientRequest connects to', () => {
     expect(endpointOf([{ socketPath: '/tmp/x.sock' }], 80)).toBeUndefined();
   });
 
+  it('non-enumerable option fields are ignored too (Object.assign), and a caller\'s _defaultAgent gives http its port', () => {
+    const hidden = Object.defineProperty({}, 'hostname', { value: 'evil.example', enumerable: false });
+    expect(endpointOf(['http://good.example/', hidden], 80)?.endpoint).toBe('good.example:80');
+    expect(actual(http, ['http://good.example/', hidden])).toBe('good.example:80');
+    last = undefined;
+    const custom = { host: 'a.example', _defaultAgent: fakeAgent('http:', 8081) };
+    expect(actual(http, [custom]) ?? last).toBe('a.example:8081');
+    expect(endpointOf([custom], 80)?.endpoint).toBe('a.example:8081');
+    last = undefined;
+    const overridden = { host: 'a.example', _defaultAgent: fakeAgent('https:', 8081), ca: 'x' };
+    expect(actual(https, [overridden]) ?? last).toBe('a.example:443'); // https.request replaces it
+    expect(endpointOf([overridden], 443)?.endpoint).toBe('a.example:443');
+  });
+
   it('inherited option fields are ignored, as ClientRequest copies only own fields', () => {
     const opts = Object.create({ hostname: 'evil.example', port: 99 }) as object;
     expect(endpointOf(['http://good.example/', opts], 80)?.endpoint).toBe('good.example:80');

@@ -14,7 +14,6 @@ export const urlEndpoints = new UrlEndpoints(accesses);
 const S = state();
 
 type RequestFn = (...args: unknown[]) => http.ClientRequest;
-const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * The endpoint of a `request`/`get` call, read exactly as `ClientRequest` reads its arguments: an
@@ -49,18 +48,30 @@ export function endpointOf(args: unknown[], moduleDefaultPort: number): Endpoint
   let defaultPort: unknown;
   let agentDefaultPort: unknown = moduleDefaultPort;
   if (opts) {
-    // Only own fields count (ClientRequest copies own fields over the URL's; one set to undefined
-    // still overrides). `in` first: most options objects have none of these, and `in` is cheap.
-    const headers = 'headers' in opts && hasOwn.call(opts, 'headers') ? opts.headers as Record<symbol, unknown> | undefined : undefined;
-    if (headers && headers[DECIDED] === true) return undefined; // decided (and marked) by the SDK capture
-    if ('socketPath' in opts && hasOwn.call(opts, 'socketPath') && typeof opts.socketPath === 'string') return undefined; // unix socket: not network access
-    if ('hostname' in opts && hasOwn.call(opts, 'hostname')) hostname = opts.hostname;
-    if ('port' in opts && hasOwn.call(opts, 'port')) port = opts.port;
-    if ('host' in opts && hasOwn.call(opts, 'host')) host = opts.host;
-    if ('defaultPort' in opts && hasOwn.call(opts, 'defaultPort')) defaultPort = opts.defaultPort;
-    const agent = 'agent' in opts && hasOwn.call(opts, 'agent') ? opts.agent : undefined;
+    // ClientRequest copies the options' own enumerable fields (Object.assign) over the URL's, so
+    // exactly those count (one set to undefined still overrides); one pass over them.
+    let agent: unknown;
+    let createConnection: unknown;
+    let defaultAgent: unknown;
+    const keys = Object.keys(opts);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      switch (k) {
+        case 'headers': { const hd = opts.headers as Record<symbol, unknown> | null | undefined; if (hd && hd[DECIDED] === true) return undefined; break; } // decided (and marked) by the SDK capture
+        case 'socketPath': if (typeof opts.socketPath === 'string') return undefined; break; // unix socket: not network access
+        case 'hostname': hostname = opts.hostname; break;
+        case 'port': port = opts.port; break;
+        case 'host': host = opts.host; break;
+        case 'defaultPort': defaultPort = opts.defaultPort; break;
+        case 'agent': agent = opts.agent; break;
+        case '_defaultAgent': defaultAgent = opts._defaultAgent; break;
+        case 'createConnection': createConnection = opts.createConnection; break;
+      }
+    }
     if (agent !== undefined && agent !== null && agent !== false) agentDefaultPort = (agent as { defaultPort?: unknown }).defaultPort;
-    else if (agent !== false && 'createConnection' in opts && hasOwn.call(opts, 'createConnection') && typeof opts.createConnection === 'function') agentDefaultPort = undefined;
+    else if (agent !== false && typeof createConnection === 'function') agentDefaultPort = undefined;
+    // http.request uses a caller's `_defaultAgent` when no agent is given (https.request sets its own)
+    else if (agent !== false && moduleDefaultPort === 80 && defaultAgent) agentDefaultPort = (defaultAgent as { defaultPort?: unknown }).defaultPort;
   }
   const h = normalizeHost(String(hostname || host || 'localhost')).toLowerCase();
   const p = Number(port || defaultPort || agentDefaultPort || 80);
