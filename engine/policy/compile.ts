@@ -250,8 +250,9 @@ function push<K>(m: Map<K, Slot>, k: K, ie: IndexedEntry): void {
 
 /**
  * What matching needs from one access, and the best deny and allow found so far. One instance,
- * refilled per decision: decide is synchronous and never re-entered, so nothing else can observe
- * it between the fill and the answer. A decision allocates only the lower-cased copies of its
+ * refilled per decision: decide is synchronous, and it reads the access before it touches the
+ * view, so nothing else (not even a getter that decides meanwhile) can observe or change it
+ * between the fill and the answer. A decision allocates only the lower-cased copies of its
  * names (V8's toLowerCase copies even an already lower-case string; ≈ 50 bytes, short-lived) and,
  * for an IPv6 or inet_aton spelling, one small parse.
  */
@@ -286,7 +287,7 @@ function addIp(v: View, ip: Ip): void {
   else { v.v6.set(ip.w, 4 * v.v6Count); v.v6Count++; }
 }
 
-/** `s` is a strict dotted quad, or an IPv6 literal (bracketed or with a colon), or starts with a digit (inet_aton forms) */
+/** `s` may be an IP literal (hostAsIp's own precondition): starts with a digit (dotted quad, inet_aton forms) or `[`, or has a colon */
 const mayBeIp = (s: string): boolean => {
   const c = s.charCodeAt(0);
   return (c >= 48 && c <= 57) || c === 91 /* [ */ || s.includes(':');
