@@ -42,8 +42,9 @@ export class RadixTree<T> {
       if (child === undefined) { setChild(n, node(key.slice(pos), [value])); return; }
       // length of the common prefix of the edge label and the rest of the key
       const label = child.label;
-      let i = 0;
-      while (i < label.length && pos + i < key.length && label.charCodeAt(i) === key.charCodeAt(pos + i)) i++;
+      // the whole label matches (the usual case on the way down): one native search
+      let i = key.indexOf(label, pos) === pos ? label.length : 0;
+      if (i === 0) while (i < label.length && pos + i < key.length && label.charCodeAt(i) === key.charCodeAt(pos + i)) i++;
       if (i === label.length) { n = child; pos += i; continue; }
       // split the edge at i
       const mid = node<T>(label.slice(0, i), null);
