@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
 import { Annotations, Aws, CfnOutput, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -33,6 +32,7 @@ import { approversEnvValue } from '../workflows/approval/approval.workflow';
 import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE, type Mode } from '../engine/events/access-event';
 import { DECISION_EVENT_DETAIL_TYPE, DECISION_EVENT_SOURCE, type ResponseAction } from '../engine/events/decision-event';
 import { TABLES, type TableName } from '../engine/audit/tables';
+import { writeAgentLayer } from './agent-layer';
 import { buildRulesLayerAsset } from './rules-bundle';
 import { WARDEN_DEFAULTS } from './warden-defaults';
 import { resolveWardenProps, WardenPropsError, type ResolvedWardenProps, type WardenProps } from './warden-props';
@@ -310,27 +310,14 @@ export class Warden extends Construct {
   }
 
   /**
-   * The agent as a Lambda layer: one self-contained bundle of engine/agent/register.ts at
-   * /opt/nodejs/node_modules/warden/dist/agent-register.js, built with esbuild at synth.
+   * The agent as a Lambda layer: `warden/agent/register` at /opt/nodejs/node_modules/warden,
+   * built with esbuild at synth (infra/agent-layer.ts: the agent, and the policy store and the
+   * EventBridge client as files of their own, so a cold start parses only the agent).
    */
   get agentLayer(): lambda.LayerVersion {
     if (this.agentLayerVersion) return this.agentLayerVersion;
     const dir = mkdtempSync(join(tmpdir(), 'warden-agent-layer-'));
-    const pkg = join(dir, 'nodejs', 'node_modules', 'warden');
-    mkdirSync(join(pkg, 'dist'), { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'warden', private: true, exports: { './agent/register': './dist/agent-register.js' } }));
-    if (Stack.of(this).bundlingRequired) {
-      buildSync({
-        entryPoints: [join(REPO_ROOT, 'engine/agent/register.ts')],
-        outfile: join(pkg, 'dist', 'agent-register.js'),
-        bundle: true,
-        platform: 'node',
-        target: 'node22',
-        format: 'cjs',
-        minify: true,
-        logLevel: 'error',
-      });
-    }
+    writeAgentLayer(dir, { build: Stack.of(this).bundlingRequired });
     this.agentLayerVersion = new lambda.LayerVersion(this, 'AgentLayer', {
       code: lambda.Code.fromAsset(dir),
       compatibleRuntimes: [lambda.Runtime.NODEJS_20_X, lambda.Runtime.NODEJS_22_X],

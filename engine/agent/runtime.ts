@@ -56,6 +56,32 @@ export function loadPolicy(config: AgentConfig, load: (path: string, functionNam
   }
 }
 
+/**
+ * Set by the build (`--define:WARDEN_AGENT_SPLIT=true`, package.json "build" and the agent layer):
+ * the policy-store code is then its own file, `agent-policy-store.js` next to the agent bundle, and
+ * is not part of what every cold start parses. Undefined when running from the sources (tsx, jest)
+ * or from a bundle built without the define, which then carries that code inline.
+ */
+declare const WARDEN_AGENT_SPLIT: boolean | undefined;
+export const POLICY_STORE_FILE = 'agent-policy-store.js';
+
+/** The policy-store entry (./policy-store), loaded only when WARDEN_POLICY_STORE is set. */
+function importPolicyStore(): Promise<typeof import('./policy-store')> {
+  // a ternary, not an if: esbuild drops the import() branch (and the code it would bundle) only from a folded ternary
+  return typeof WARDEN_AGENT_SPLIT !== 'undefined' && WARDEN_AGENT_SPLIT
+    ? Promise.resolve().then(() => {
+      const file = `${__dirname}/${POLICY_STORE_FILE}`;
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known only at run time (the bundle's own directory)
+        return require(file) as typeof import('./policy-store');
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND' || !String((err as Error).message).includes(file)) throw err;
+        throw new Error(`${file} is missing: ship ${POLICY_STORE_FILE} (from \`npm run build\`) next to the agent bundle`, { cause: err });
+      }
+    })
+    : import('./policy-store');
+}
+
 /** The running policy-store refresh (engine/distribution), stopped by uninstall(). */
 let distribution: { stop(): void; exceptions?: ExceptionLookup } | undefined;
 
@@ -70,7 +96,7 @@ function startPolicyDistribution(env: Record<string, string | undefined>, functi
     stop() { this.stopped = true; this.source?.stop(); },
   };
   distribution = handle;
-  void import('../distribution/agent-refresh').then(({ startAgentPolicyRefresh }) => startAgentPolicyRefresh({
+  void importPolicyStore().then(({ startAgentPolicyRefresh }) => startAgentPolicyRefresh({
     env, loadBundle: (text) => readBundleFor(text, functionName), initial, log, clock: { now: clock },
     functionName: agent.identity.name,
     onUpdate: ({ policy, killSwitch, exceptions }) => {
