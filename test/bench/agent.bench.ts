@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -19,6 +19,7 @@ import { installSdkCapture } from '../../engine/agent/capture/sdk';
 import { state } from '../../engine/agent/capture/state';
 import { compilePolicy, loadRulesFromFiles, toBundle } from '../../engine/policy';
 import { startPutEventsServer } from '../../engine/local/putevents-server';
+import { AGENT_LAYER_REGISTER, writeAgentLayer } from '../../infra/agent-layer';
 import { buildFixture } from './decide-fixture';
 import type { BenchOptions } from './main';
 
@@ -244,32 +245,42 @@ function hookOnly(which: 'http' | 'fetch', policy: ReturnType<typeof compilePoli
 /** An access the decide fixture allows for its first function (svc-000-api): the first decision after install. */
 const FIRST_ACCESS = { kind: 'aws', service: 'dynamodb', action: 'PutItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/t-0-0' };
 
-/** Fresh process: require the built agent, install it with a 10k-entry bundle; time and heap added. */
-function coldStart(opts: BenchOptions): Record<string, number> {
+/**
+ * Fresh processes: require the built agent, install it with a 10k-entry bundle; time and heap added.
+ * Two builds: `dist/agent.js` as `npm run build` makes it (`require('warden/agent')` + install), and
+ * the agent layer as infra ships it (infra/agent-layer.ts: `--require warden/agent/register`, which
+ * installs as it loads — what a protected Lambda function pays).
+ */
+export function coldStart(opts: BenchOptions): Record<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-agent-bench-'));
   try {
     const fixture = buildFixture(100, 100, 0);
     const bundle = toBundle(compilePolicy(fixture.repo));
     writeFileSync(join(dir, 'policy.json'), JSON.stringify(bundle));
-    // the same build as `npm run build` for the agent entry
-    buildSync({ entryPoints: [join(ROOT, 'engine/agent/index.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile: join(dir, 'agent.js'), logLevel: 'warning' });
+    // the same build as `npm run build` for the agent entries (the policy store is a file of its own)
+    buildSync({
+      entryPoints: { agent: join(ROOT, 'engine/agent/index.ts'), 'agent-policy-store': join(ROOT, 'engine/agent/policy-store.ts') },
+      bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', define: { WARDEN_AGENT_SPLIT: 'true' }, outdir: dir, logLevel: 'warning',
+    });
+    writeAgentLayer(join(dir, 'layer'));
     // split: require (module loading) and install (config, bundle read, hooks); whether zod got loaded;
     // whether the agent read only its function's part through the bundle index (a fallback logs a WARN).
     // Then, outside the cold-start figure but reported: the first decision, which indexes the
     // function's lists (lazy), and the heap after it (the agent with its policy in use).
     // Timed without --expose-gc: any V8 flag changes the flag hash and Node then rejects its built-in code
     // cache, compiling node:net/http/https from source (~30 ms here) — a cost no Lambda pays. Heap: own runs.
-    const script = `
+    // Run as a script file, as Lambda loads the agent (`node -e` preloads node:crypto and node:stream).
+    const script = (layer: boolean) => `
       const collect = typeof global.gc === 'function' ? global.gc : () => undefined;
       collect(); const h0 = process.memoryUsage().heapUsed;
       const t0 = process.hrtime.bigint(); const c0 = process.cpuUsage();
-      const agent = require(${JSON.stringify(join(dir, 'agent.js'))});
+      const agent = require(${JSON.stringify(layer ? join(dir, 'layer', AGENT_LAYER_REGISTER) : join(dir, 'agent.js'))});
       const t1 = process.hrtime.bigint(); const c1 = process.cpuUsage(c0);
       const logs = [];
-      const core = agent.install({ log: (l) => logs.push(l) });
+      const core = ${layer ? "globalThis[Symbol.for('warden.agent.state')].agent" : 'agent.install({ log: (l) => logs.push(l) })'};
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       const c = process.cpuUsage(c0);
-      if (!core.policyVersion) throw new Error('policy not loaded: ' + core.policyError);
+      if (!core || !core.policyVersion) throw new Error('policy not loaded: ' + (core && core.policyError));
       const t2 = process.hrtime.bigint(); const c2 = process.cpuUsage();
       const rec = core.observe(${JSON.stringify(FIRST_ACCESS)});
       const firstMs = Number(process.hrtime.bigint() - t2) / 1e6; const c3 = process.cpuUsage(c2);
@@ -277,25 +288,41 @@ function coldStart(opts: BenchOptions): Record<string, number> {
       const zod = Object.keys(require.cache).some((f) => /[\\/]node_modules[\\/]zod[\\/]/.test(f)) ? 1 : 0;
       const indexed = logs.some((l) => l.includes('read in full')) ? 0 : 1;
       collect(); const mb = (process.memoryUsage().heapUsed - h0) / 1048576;
-      process.stdout.write(JSON.stringify({ ms, mb, cpu: (c.user + c.system) / 1000, requireMs: Number(t1 - t0) / 1e6, requireCpu: (c1.user + c1.system) / 1000, zod, indexed, firstMs, firstCpu: (c3.user + c3.system) / 1000 }));`;
-    const runs = opts.quick ? 3 : 7;
+      // exit at once: the first decision scheduled a flush, which must not try to reach AWS
+      process.stdout.write(JSON.stringify({ ms, mb, cpu: (c.user + c.system) / 1000, requireMs: Number(t1 - t0) / 1e6, requireCpu: (c1.user + c1.system) / 1000, zod, indexed, firstMs, firstCpu: (c3.user + c3.system) / 1000 }), () => process.exit(0));`;
+    writeFileSync(join(dir, 'npm.js'), script(false));
+    writeFileSync(join(dir, 'layer.js'), script(true));
+    const runs = opts.quick ? 5 : 11;
     type Run = { ms: number; mb: number; cpu: number; requireMs: number; requireCpu: number; zod: number; indexed: number; firstMs: number; firstCpu: number };
     const env = { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules'), AWS_LAMBDA_FUNCTION_NAME: fixture.functions[0], AWS_REGION: 'us-east-1', WARDEN_POLICY: join(dir, 'policy.json') };
-    const once = (flags: string[]) => JSON.parse(execFileSync(process.execPath, [...flags, '-e', script], { env, encoding: 'utf8' })) as Run;
+    // the layer's processes see nothing of this repository: the layer is self-contained, as on Lambda
+    const layerEnv = { ...env, NODE_PATH: join(dir, 'layer', 'nodejs', 'node_modules') };
+    const once = (file: string, flags: string[] = []) => JSON.parse(execFileSync(process.execPath, [...flags, join(dir, file)], { env: file === 'layer.js' ? layerEnv : env, cwd: dir, encoding: 'utf8' })) as Run;
     const results: Run[] = [];
+    const layer: Run[] = [];
     const heaps: number[] = [];
-    for (let i = 0; i < runs; i++) { results.push(once([])); heaps.push(once(['--expose-gc']).mb); }
-    const med = (k: keyof Run) => p50(results.map((r) => r[k]));
-    const [ms, cpu, requireMs, requireCpu, firstMs, firstCpu] = [med('ms'), med('cpu'), med('requireMs'), med('requireCpu'), med('firstMs'), med('firstCpu')];
+    // alternated, so that both builds see the same machine
+    for (let i = 0; i < runs; i++) {
+      if (i % 2) { layer.push(once('layer.js')); results.push(once('npm.js')); } else { results.push(once('npm.js')); layer.push(once('layer.js')); }
+      if (i < 7) heaps.push(once('npm.js', ['--expose-gc']).mb);
+    }
+    const med = (rs: Run[], k: keyof Run) => p50(rs.map((r) => r[k]));
+    const [ms, cpu, requireMs, requireCpu, firstMs, firstCpu] = (['ms', 'cpu', 'requireMs', 'requireCpu', 'firstMs', 'firstCpu'] as const).map((k) => med(results, k)) as [number, number, number, number, number, number];
+    const [layerMs, layerCpu, layerFirstMs, layerFirstCpu] = (['ms', 'cpu', 'firstMs', 'firstCpu'] as const).map((k) => med(layer, k)) as [number, number, number, number];
     const mb = p50(heaps);
-    const zod = Math.max(...results.map((r) => r.zod));
+    const zod = Math.max(...results.map((r) => r.zod), ...layer.map((r) => r.zod));
     const indexed = Math.min(...results.map((r) => r.indexed));
     const bytes = Buffer.byteLength(JSON.stringify(bundle));
-    opts.log(`  cold start (require + install with ${bundle.entries} entries, ${(bytes / 1e6).toFixed(2)} MB bundle, ${indexed ? 'read through its index' : 'READ IN FULL'}): ${ms.toFixed(1)} ms wall (require ${requireMs.toFixed(1)}, install ${(ms - requireMs).toFixed(1)}), ${cpu.toFixed(1)} ms CPU (require ${requireCpu.toFixed(1)}); zod loaded: ${zod ? 'yes' : 'no'}; first decision (indexes the function's lists) ${firstMs.toFixed(1)} ms wall, ${firstCpu.toFixed(1)} ms CPU; heap +${mb.toFixed(1)} MB`);
+    const agentBytes = statSync(join(dir, 'agent.js')).size;
+    const layerBytes = statSync(join(dir, 'layer', AGENT_LAYER_REGISTER)).size;
+    opts.log(`  cold start (require + install with ${bundle.entries} entries, ${(bytes / 1e6).toFixed(2)} MB bundle, ${indexed ? 'read through its index' : 'READ IN FULL'}; medians of ${runs}): dist/agent.js (${(agentBytes / 1e3).toFixed(0)} KB) ${ms.toFixed(1)} ms wall (require ${requireMs.toFixed(1)}, install ${(ms - requireMs).toFixed(1)}), ${cpu.toFixed(1)} ms CPU (require ${requireCpu.toFixed(1)}, install ${(cpu - requireCpu).toFixed(1)}); zod loaded: ${zod ? 'yes' : 'no'}; first decision (indexes the function's lists) ${firstMs.toFixed(1)} ms wall, ${firstCpu.toFixed(1)} ms CPU; heap +${mb.toFixed(1)} MB`);
+    opts.log(`  cold start of the agent layer (--require warden/agent/register, ${(layerBytes / 1e3).toFixed(0)} KB, installs as it loads): ${layerMs.toFixed(1)} ms wall, ${layerCpu.toFixed(1)} ms CPU; first decision ${layerFirstMs.toFixed(1)} ms wall, ${layerFirstCpu.toFixed(1)} ms CPU`);
     return {
       'agent.cold_start_ms': ms, 'agent.cold_start_cpu_ms': cpu, 'agent.cold_start_require_ms': requireMs, 'agent.cold_start_install_ms': ms - requireMs,
+      'agent.cold_start_require_cpu_ms': requireCpu, 'agent.cold_start_install_cpu_ms': cpu - requireCpu,
       'agent.cold_start_loads_zod': zod, 'agent.cold_start_bundle_indexed': indexed, 'agent.first_decision_ms': firstMs, 'agent.first_decision_cpu_ms': firstCpu,
-      'agent.heap_mb': mb, 'agent.bundle_entries': bundle.entries, 'agent.bundle_bytes': bytes,
+      'agent.layer_cold_start_ms': layerMs, 'agent.layer_cold_start_cpu_ms': layerCpu, 'agent.layer_first_decision_ms': layerFirstMs, 'agent.layer_first_decision_cpu_ms': layerFirstCpu,
+      'agent.heap_mb': mb, 'agent.bundle_entries': bundle.entries, 'agent.bundle_bytes': bytes, 'agent.agent_js_bytes': agentBytes, 'agent.layer_register_bytes': layerBytes,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
