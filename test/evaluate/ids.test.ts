@@ -15,4 +15,13 @@ describe('createUlidFactory', () => {
     expect(ids.size).toBe(5000);
     expect(decodeTime(next())).toBe(now);
   });
+  it('uses every character of the alphabet in every random position', () => {
+    const next = createUlidFactory(() => 0);
+    const seen = Array.from({ length: 16 }, () => new Set<string>());
+    for (let i = 0; i < 4000; i++) {
+      const r = next().slice(10);
+      for (let k = 0; k < 16; k++) seen[k]!.add(r[k]!);
+    }
+    for (const s of seen) expect(s.size).toBe(32);
+  });
 });
