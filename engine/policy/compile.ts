@@ -94,7 +94,7 @@ function indexEntry(e: NormalizedEntry, deny: boolean): IndexedEntry {
     }
   } else if (e.kind === 'host') {
     if (e.wildcard) ie.suffix = e.host!;
-  } else {
+  } else if (!canonicalV4(e.cidr!, ie)) {
     const c = parseCidr(e.cidr!);
     if ('error' in c) throw new PolicyError(`bad cidr in compiled policy: ${e.cidr}`);
     const { ip, prefix } = c.cidr;
@@ -109,6 +109,29 @@ function indexEntry(e: NormalizedEntry, deny: boolean): IndexedEntry {
     }
   }
   return ie;
+}
+
+/**
+ * The usual v4 cidr of a compiled policy (`10.1.2.0/24`: strict address, prefix 0–32 without a
+ * leading zero, no host bits) straight into the entry, without parseCidr's objects; false for
+ * anything else (parseCidr then decides, with its errors). Exported for tests.
+ */
+export function canonicalV4(s: string, ie: Pick<IndexedEntry, 'prefix' | 'low8' | 'ipKey'>): boolean {
+  const slash = s.indexOf('/');
+  if (slash < 7 || s.length - slash > 3) return false;
+  const n = parseIPv4(s.slice(0, slash));
+  if (n === null) return false;
+  let prefix = 0;
+  for (let i = slash + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57 || (i === slash + 1 && c === 48 && s.length - slash > 2)) return false;
+    prefix = prefix * 10 + (c - 48);
+  }
+  if (s.length === slash + 1 || prefix > 32 || mask4(n, prefix) !== n) return false;
+  ie.prefix = prefix;
+  ie.low8 = n & 0xff;
+  ie.ipKey = v4Key(n, prefix);
+  return true;
 }
 
 function verdictOf(ie: IndexedEntry): ListVerdict {

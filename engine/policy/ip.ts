@@ -107,7 +107,7 @@ export function parseIp(s: string): Ip | null {
   if (s.length === 0 || s.length > 64) return null;
   const v4 = parseIPv4(s);
   if (v4 !== null) return { v: 4, n: v4 };
-  const t = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
+  const t = s.charCodeAt(0) === 91 /* [ */ && s.endsWith(']') ? s.slice(1, -1) : s;
   const w = parseIPv6(t);
   return w ? fromV6(w) : null;
 }
@@ -120,7 +120,7 @@ export function hostAsIp(host: string): Ip | null {
     const v4 = parseIPv4Loose(host);
     if (v4 !== null) return { v: 4, n: v4 };
   }
-  if (first || host.includes(':') || host.startsWith('[')) return parseIp(host);
+  if (first || c === 91 /* [ */ || host.includes(':')) return parseIp(host);
   return null;
 }
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { formatIp, hostAsIp, parseCidr, parseIPv4, parseIp } from '../../engine/policy/ip';
+import { formatCidr, formatIp, hostAsIp, maskIp, parseCidr, parseIPv4, parseIp } from '../../engine/policy/ip';
+import { canonicalV4 } from '../../engine/policy/compile';
 import { globMatch, literalPrefix } from '../../engine/policy/glob';
 import { RadixTree } from '../../engine/policy/radix';
 
@@ -35,6 +36,30 @@ describe('IP parsing', () => {
     expect(parseCidr('::ffff:10.0.0.0/104')).toMatchObject({ cidr: { ip: { v: 4 }, prefix: 8 } });
     expect(parseCidr('::ffff:10.0.0.0/64')).toEqual({ error: expect.stringContaining('/96') });
     expect(parseCidr('2001:db8::/129')).toEqual({ error: expect.stringContaining('0..128') });
+  });
+});
+
+describe('canonicalV4 (the compiled-policy fast path of parseCidr)', () => {
+  const fields = () => ({ prefix: -1, low8: -1, ipKey: -1 });
+  it('accepts every canonical v4 cidr, with the network and prefix parseCidr reads', () => {
+    fc.assert(fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (addr, len) => {
+      const s = formatCidr({ ip: maskIp({ v: 4, n: parseIPv4(addr)! }, len), prefix: len });
+      const f = fields();
+      expect(canonicalV4(s, f)).toBe(true);
+      const c = parseCidr(s);
+      if ('error' in c || c.cidr.ip.v !== 4) throw new Error(s);
+      expect(f.prefix).toBe(c.cidr.prefix);
+      expect(f.low8).toBe(c.cidr.ip.n & 0xff);
+    }), { numRuns: 1000 });
+  });
+  it('accepts nothing parseCidr would read differently (or reject)', () => {
+    const text = fc.array(fc.constantFrom('1', '0', '2', '5', '9', '.', '/', ':', 'a', ' ', '3'), { maxLength: 18 }).map((cs) => cs.join(''));
+    fc.assert(fc.property(fc.oneof(text, fc.ipV4().map((a) => `${a}/${a.length % 40}`), fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 9 })).map(([a, l]) => `${formatIp(maskIp({ v: 4, n: parseIPv4(a)! }, l))}/0${l}`)), (s) => {
+      if (!canonicalV4(s, fields())) return;
+      const c = parseCidr(s);
+      expect('error' in c).toBe(false);
+      if (!('error' in c)) expect(formatCidr(c.cidr)).toBe(s);
+    }), { numRuns: 3000 });
   });
 });
 
