@@ -581,7 +581,8 @@ export class WardenPolicy implements CompiledPolicy {
       if (l) l.push(x.entry); else byFn.set(x.functionName, [x.entry]);
     }
     for (const [fn, entries] of byFn) this.pushExact(fn, this.group({ allow: entries, deny: [], mode: null, allowList: false }, true));
-    this.global = this.group({ ...policy.global, mode: null, allowList: false }, false);
+    // a literal, not a spread of policy.global: V8 gave the spread a new map per policy (its readers deoptimized each compile)
+    this.global = this.group({ allow: policy.global.allow, deny: policy.global.deny, mode: null, allowList: false }, false);
     this.entryCount = count;
   }
 
