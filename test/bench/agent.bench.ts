@@ -309,18 +309,23 @@ export function coldStart(opts: BenchOptions): Record<string, number> {
     const med = (rs: Run[], k: keyof Run) => p50(rs.map((r) => r[k]));
     const [ms, cpu, requireMs, requireCpu, firstMs, firstCpu] = (['ms', 'cpu', 'requireMs', 'requireCpu', 'firstMs', 'firstCpu'] as const).map((k) => med(results, k)) as [number, number, number, number, number, number];
     const [layerMs, layerCpu, layerFirstMs, layerFirstCpu] = (['ms', 'cpu', 'firstMs', 'firstCpu'] as const).map((k) => med(layer, k)) as [number, number, number, number];
+    // robust to where the first young-generation GC lands (install or first decision, ~2 ms either way)
+    const withFirst = p50(results.map((r) => r.ms + r.firstMs));
+    const withFirstCpu = p50(results.map((r) => r.cpu + r.firstCpu));
+    const layerWithFirst = p50(layer.map((r) => r.ms + r.firstMs));
     const mb = p50(heaps);
     const zod = Math.max(...results.map((r) => r.zod), ...layer.map((r) => r.zod));
     const indexed = Math.min(...results.map((r) => r.indexed));
     const bytes = Buffer.byteLength(JSON.stringify(bundle));
     const agentBytes = statSync(join(dir, 'agent.js')).size;
     const layerBytes = statSync(join(dir, 'layer', AGENT_LAYER_REGISTER)).size;
-    opts.log(`  cold start (require + install with ${bundle.entries} entries, ${(bytes / 1e6).toFixed(2)} MB bundle, ${indexed ? 'read through its index' : 'READ IN FULL'}; medians of ${runs}): dist/agent.js (${(agentBytes / 1e3).toFixed(0)} KB) ${ms.toFixed(1)} ms wall (require ${requireMs.toFixed(1)}, install ${(ms - requireMs).toFixed(1)}), ${cpu.toFixed(1)} ms CPU (require ${requireCpu.toFixed(1)}, install ${(cpu - requireCpu).toFixed(1)}); zod loaded: ${zod ? 'yes' : 'no'}; first decision (indexes the function's lists) ${firstMs.toFixed(1)} ms wall, ${firstCpu.toFixed(1)} ms CPU; heap +${mb.toFixed(1)} MB`);
-    opts.log(`  cold start of the agent layer (--require warden/agent/register, ${(layerBytes / 1e3).toFixed(0)} KB, installs as it loads): ${layerMs.toFixed(1)} ms wall, ${layerCpu.toFixed(1)} ms CPU; first decision ${layerFirstMs.toFixed(1)} ms wall, ${layerFirstCpu.toFixed(1)} ms CPU`);
+    opts.log(`  cold start (require + install with ${bundle.entries} entries, ${(bytes / 1e6).toFixed(2)} MB bundle, ${indexed ? 'read through its index' : 'READ IN FULL'}; medians of ${runs}): dist/agent.js (${(agentBytes / 1e3).toFixed(0)} KB) ${ms.toFixed(1)} ms wall (require ${requireMs.toFixed(1)}, install ${(ms - requireMs).toFixed(1)}), ${cpu.toFixed(1)} ms CPU (require ${requireCpu.toFixed(1)}, install ${(cpu - requireCpu).toFixed(1)}); zod loaded: ${zod ? 'yes' : 'no'}; first decision (indexes the function's lists) ${firstMs.toFixed(1)} ms wall, ${firstCpu.toFixed(1)} ms CPU (cold start + first decision ${withFirst.toFixed(1)} ms wall, ${withFirstCpu.toFixed(1)} CPU); heap +${mb.toFixed(1)} MB`);
+    opts.log(`  cold start of the agent layer (--require warden/agent/register, ${(layerBytes / 1e3).toFixed(0)} KB, installs as it loads): ${layerMs.toFixed(1)} ms wall, ${layerCpu.toFixed(1)} ms CPU; first decision ${layerFirstMs.toFixed(1)} ms wall, ${layerFirstCpu.toFixed(1)} ms CPU (together ${layerWithFirst.toFixed(1)} ms wall)`);
     return {
       'agent.cold_start_ms': ms, 'agent.cold_start_cpu_ms': cpu, 'agent.cold_start_require_ms': requireMs, 'agent.cold_start_install_ms': ms - requireMs,
       'agent.cold_start_require_cpu_ms': requireCpu, 'agent.cold_start_install_cpu_ms': cpu - requireCpu,
       'agent.cold_start_loads_zod': zod, 'agent.cold_start_bundle_indexed': indexed, 'agent.first_decision_ms': firstMs, 'agent.first_decision_cpu_ms': firstCpu,
+      'agent.cold_start_with_first_decision_ms': withFirst, 'agent.cold_start_with_first_decision_cpu_ms': withFirstCpu, 'agent.layer_cold_start_with_first_decision_ms': layerWithFirst,
       'agent.layer_cold_start_ms': layerMs, 'agent.layer_cold_start_cpu_ms': layerCpu, 'agent.layer_first_decision_ms': layerFirstMs, 'agent.layer_first_decision_cpu_ms': layerFirstCpu,
       'agent.heap_mb': mb, 'agent.bundle_entries': bundle.entries, 'agent.bundle_bytes': bytes, 'agent.agent_js_bytes': agentBytes, 'agent.layer_register_bytes': layerBytes,
     };
