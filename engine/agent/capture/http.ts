@@ -4,8 +4,12 @@
  * with a connection factory that fails with AccessDeniedByPolicy, which the request emits as its
  * 'error' on the next tick, exactly where a connection error would appear. No byte leaves.
  */
-import http from 'node:http';
-import https from 'node:https';
+// `import x = require()`: the module objects themselves (esbuild's default-import interop would
+// copy every property of them at cold start)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import http = require('node:http');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import https = require('node:https');
 import { DECIDED, EndpointAccesses, UrlEndpoints, endpointKey, normalizeHost, state, type Endpoint } from './state';
 
 const accesses = new EndpointAccesses('http');

@@ -10,12 +10,27 @@
  * dropped from the answer, and when none is left the lookup fails with AccessDeniedByPolicy; in
  * every mode it is reported as a `tcp` access carrying the host and the address.
  */
-import dns from 'node:dns';
-import net from 'node:net';
+import type dns from 'node:dns';
+import { createRequire } from 'node:module';
+// `import x = require()`: the module object itself (esbuild's default-import interop would copy
+// every property of it at cold start)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import net = require('node:net');
 import type { AgentCore } from '../core';
 import { EndpointAccesses, endpointKey, isIpLiteral, normalizeHost, state, type CaptureState } from './state';
 
 const accesses = new EndpointAccesses('tcp');
+
+let dnsModule: typeof dns | undefined;
+/**
+ * `dns.lookup`, as net would call it, read at each connection. node:dns is loaded on the first
+ * connection to a name, not at cold start (net itself loads it only then).
+ */
+const defaultLookup: Lookup = (...args) => {
+  // process.getBuiltinModule is Node >= 20.16
+  dnsModule ??= typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:dns') : (createRequire(__filename)('node:dns') as typeof dns);
+  return (dnsModule.lookup as unknown as Lookup)(...args);
+};
 
 type Connect = (this: net.Socket, ...args: unknown[]) => net.Socket;
 
@@ -83,7 +98,7 @@ function withGuardedLookup(args: unknown[], host: string, port: number): unknown
     ? { ...(a0 as Record<string, unknown>) }
     : { port: args[0], ...(typeof args[1] === 'string' ? { host: args[1] } : {}) };
   if (options.lookup !== undefined && typeof options.lookup !== 'function') return args; // net rejects it itself
-  options.lookup = guardLookup((options.lookup ?? dns.lookup) as Lookup, host, port);
+  options.lookup = guardLookup((options.lookup ?? defaultLookup) as Lookup, host, port);
   return [options, typeof cb === 'function' ? cb : null];
 }
 
