@@ -553,6 +553,8 @@ export class WardenPolicy implements CompiledPolicy {
   private readonly global: LazyGroup;
   private groupCount = 0;
   private readonly cache = new Map<string, Resolved>();
+  private lastName = '';
+  private lastResolved: Resolved | null = null;
   /** indexes by group set (the sorted group numbers): functions with the same groups share one */
   private readonly indexes = new Map<string, MatchIndex>();
 
@@ -600,13 +602,17 @@ export class WardenPolicy implements CompiledPolicy {
   }
 
   private resolve(name: string): Resolved {
+    // the last function asked about (an agent asks about one; the engine asks decide, then modeFor)
+    if (name === this.lastName && this.lastResolved !== null) return this.lastResolved;
     const hit = this.cache.get(name);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) { this.lastName = name; this.lastResolved = hit; return hit; }
     const groups: LazyGroup[] = [...(this.exact.get(name) ?? [])];
     for (const g of this.globs) if (globMatch(g.pattern, name) && !groups.includes(g.group)) groups.push(g.group);
     const r = this.resolvedFor(groups);
     if (this.cache.size >= MAX_CACHED_FUNCTIONS) { this.cache.clear(); this.indexes.clear(); }
     this.cache.set(name, r);
+    this.lastName = name;
+    this.lastResolved = r;
     return r;
   }
 
