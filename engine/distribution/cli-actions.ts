@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PointerSchema, SignedEnvelopeSchema, type SourceInfo } from './documents';
+import { decodeSigned, PointerSchema, SignedEnvelopeSchema, type ExceptionGrant, type SourceInfo } from './documents';
 import { ConfigError, DistributionError } from './errors';
 import { createPolicySource, type BundleLoader, type Clock, type PolicySourceEvent } from './policy-source';
 import { publishBundle, rollbackTo, setKillSwitch, type PublishResult } from './publish';
 import { createLocalSigner, createVerifier, generateSigningKeyPair, type Signer } from './signing';
-import { openStore, POINTER_KEY, type PolicyStore } from './store';
+import { exceptionsKey, openStore, POINTER_KEY, type PolicyStore } from './store';
 
 /**
  * The actions behind `warden rules publish|rollback|status`, `warden killswitch` and
@@ -297,5 +297,64 @@ export async function runCodeOwners(dir: string, opts: { repoRoot?: string; writ
     else if (!report.declared) io.out(`no owners.yaml in ${dir}: code owners are not checked\n`);
     else for (const f of report.findings) io.out(`${f.severity}: ${f.file}: ${f.message}\n`);
     return report.findings.some((f) => f.severity === 'error') ? 1 : 0;
+  });
+}
+
+export interface ExceptionsStatus {
+  store: string;
+  functionName: string;
+  /** null: no document published for this function (agents allow no exception) */
+  sequence: number | null;
+  publishedAt: string | null;
+  publishedBy: string | null;
+  /** every grant in the document, with whether it is in force now */
+  exceptions: (ExceptionGrant & { active: boolean })[];
+}
+
+/**
+ * `warden exceptions status --function NAME`: the function's signed exceptions document read and
+ * verified exactly as its agent would (exceptions key, kind, signed function name). A document
+ * that does not verify is an error (exit 1): agents ignore it and keep their last good set.
+ */
+export async function runExceptionsStatus(opts: StoreOptions & TrustOptions & { function: string; json?: boolean }, io: CliIo): Promise<number> {
+  return guarded(io, 'exceptions status', async () => {
+    const functionName = opts.function;
+    if (!functionName) throw new ConfigError('--function NAME is required (the protected function whose exceptions to show)');
+    const keys = opts.publicKey ? readText(opts.publicKey, 'public key')
+      : io.env.WARDEN_EXCEPTIONS_PUBLIC_KEY || (io.env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE ? readText(io.env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE, 'public key') : undefined);
+    if (!keys) throw new ConfigError('no exceptions public key: pass --public-key FILE or set WARDEN_EXCEPTIONS_PUBLIC_KEY (what agents are configured with)');
+    const store = await openStore(storeUrl(opts, io.env), { region: opts.region, expectedBucketOwner: opts.bucketOwner ?? io.env.WARDEN_POLICY_BUCKET_OWNER });
+    const key = exceptionsKey(functionName);
+    const where = `${store.url}/${key}`;
+    const obj = await store.get(key);
+    const status: ExceptionsStatus = { store: store.url, functionName, sequence: null, publishedAt: null, publishedBy: null, exceptions: [] };
+    if (obj) {
+      const doc = decodeSigned('exceptions', obj.body, createVerifier(keys), where);
+      if (doc.functionName !== functionName) {
+        throw new DistributionError(`${where} holds the exceptions of ${JSON.stringify(doc.functionName)}, not of ${JSON.stringify(functionName)}; agents ignore it`);
+      }
+      const now = io.clock.now();
+      Object.assign(status, { sequence: doc.sequence, publishedAt: doc.publishedAt, publishedBy: doc.publishedBy });
+      status.exceptions = doc.exceptions.map((g) => ({ ...g, active: Date.parse(g.expiresAt) > now }));
+    }
+    if (opts.json) {
+      io.out(`${JSON.stringify(status)}\n`);
+      return 0;
+    }
+    const describe = (g: ExceptionGrant): string => {
+      const a = g.access;
+      const what = a.kind === 'aws' ? `aws ${a.service}:${a.action}${a.resource ? ` ${a.resource}` : ''}` : `${a.kind} ${a.host ?? a.address ?? '?'}${a.port !== undefined ? `:${a.port}` : ''}`;
+      return `${what}  until ${g.expiresAt}${g.grantedBy ? `  granted by ${g.grantedBy}` : ''}  (${g.exceptionId})`;
+    };
+    const lines = [
+      `store:      ${status.store}`,
+      `function:   ${functionName}`,
+      status.sequence === null
+        ? 'document:   NONE (no exception published: agents allow none)'
+        : `document:   #${status.sequence}, published ${status.publishedAt} by ${status.publishedBy}`,
+      ...status.exceptions.map((g) => `${g.active ? 'in force:' : 'expired: '}   ${describe(g)}`),
+    ];
+    io.out(`${lines.join('\n')}\n`);
+    return 0;
   });
 }

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
  *   warden rules codeowners [dir]    check / write the CODEOWNERS section generated from owners.yaml
  *   warden killswitch on|off|status  every agent to monitor mode (or back) without a redeploy
  *   warden keys generate|public      a local signing key pair; the public key of a KMS signing key
+ *   warden exceptions status         a function's approved exceptions as its agent sees them (verified)
  * Exit codes: 0 done; 1 refused or failed (one line on stderr says why and what to do).
  */
 
@@ -104,6 +105,16 @@ export function registerPublishCommands(program: Command, rules: Command): void 
     .action(async (opts) => {
       const { runKillSwitchStatus } = await import('../../distribution/cli-actions');
       process.exitCode = await runKillSwitchStatus(opts, await io(), await loader());
+    });
+
+  const exceptions = program.command('exceptions').description('approved, time-bound exceptions as the agents receive them');
+  storeOptions(exceptions.command('status').description("a function's signed exceptions document, verified as its agent verifies it: what is in force, what has expired"))
+    .requiredOption('--function <name>', 'the protected function')
+    .option('--public-key <file>', 'the exceptions public key the agents pin (default: $WARDEN_EXCEPTIONS_PUBLIC_KEY[_FILE])')
+    .option('--json', 'print as one JSON line', false)
+    .action(async (opts) => {
+      const { runExceptionsStatus } = await import('../../distribution/cli-actions');
+      process.exitCode = await runExceptionsStatus(opts, await io());
     });
 
   const keys = program.command('keys').description('signing keys for published bundles');
