@@ -4,6 +4,7 @@ import { decodeSigned, PointerSchema, SignedEnvelopeSchema, type ExceptionGrant,
 import { ConfigError, DistributionError } from './errors';
 import { createPolicySource, type BundleLoader, type Clock, type PolicySourceEvent } from './policy-source';
 import { publishBundle, rollbackTo, setKillSwitch, type PublishResult } from './publish';
+import { exceptionKeysFromEnv } from './runtime';
 import { createLocalSigner, createVerifier, generateSigningKeyPair, type Signer } from './signing';
 import { exceptionsKey, openStore, POINTER_KEY, type PolicyStore } from './store';
 
@@ -320,8 +321,7 @@ export async function runExceptionsStatus(opts: StoreOptions & TrustOptions & { 
   return guarded(io, 'exceptions status', async () => {
     const functionName = opts.function;
     if (!functionName) throw new ConfigError('--function NAME is required (the protected function whose exceptions to show)');
-    const keys = opts.publicKey ? readText(opts.publicKey, 'public key')
-      : io.env.WARDEN_EXCEPTIONS_PUBLIC_KEY || (io.env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE ? readText(io.env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE, 'public key') : undefined);
+    const keys = opts.publicKey ? readText(opts.publicKey, 'public key') : exceptionKeysFromEnv(io.env);
     if (!keys) throw new ConfigError('no exceptions public key: pass --public-key FILE or set WARDEN_EXCEPTIONS_PUBLIC_KEY (what agents are configured with)');
     const store = await openStore(storeUrl(opts, io.env), { region: opts.region, expectedBucketOwner: opts.bucketOwner ?? io.env.WARDEN_POLICY_BUCKET_OWNER });
     const key = exceptionsKey(functionName);

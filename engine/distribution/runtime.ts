@@ -54,7 +54,7 @@ export function trustedKeysFromEnv(env: DistributionEnv): string {
 }
 
 /** The exceptions signing key(s) named by the environment; undefined when agents are not to fetch exceptions. */
-export function exceptionKeysFromEnv(env: DistributionEnv): string | undefined {
+export function exceptionKeysFromEnv(env: Pick<DistributionEnv, 'WARDEN_EXCEPTIONS_PUBLIC_KEY' | 'WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE'>): string | undefined {
   if (env.WARDEN_EXCEPTIONS_PUBLIC_KEY) return env.WARDEN_EXCEPTIONS_PUBLIC_KEY;
   if (env.WARDEN_EXCEPTIONS_PUBLIC_KEY_FILE) {
     try {
