@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Access, FunctionIdentity, Mode } from '../events/access-event';
 import { BundleError } from './errors';
-import { hashPolicy, hashText, INTERNAL_ERROR_RULE, normalizeRepo, WardenPolicy } from './compile';
+import { functionMode, hashPolicy, hashText, INTERNAL_ERROR_RULE, normalizeRepo, WardenPolicy } from './compile';
 import { globMatch, hasWildcard } from './glob';
 import type { RulesRepo } from './loader';
 import type { NormalizedEntry, NormalizedException, NormalizedGroup, NormalizedPolicy } from './normalize';
@@ -277,19 +277,15 @@ export class ScopedPolicy implements CompiledPolicy {
   }
 }
 
-const MODE_RANK: Record<Mode, number> = { learn: 0, monitor: 1, block: 2 };
-
-/** The function's mode, as WardenPolicy.modeFor decides it: exact-name groups beat globs; among equals the strictest. */
+/** The function's mode, as WardenPolicy.modeFor decides it (functionMode), from the normalized groups. */
 function modeOf(groups: readonly NormalizedGroup[], name: string): Mode {
-  for (const exact of [true, false]) {
-    let mode: Mode | null = null;
-    for (const g of groups) {
-      if (g.mode === null || !g.functions.some((f) => hasWildcard(f) !== exact && (exact ? f === name : globMatch(f, name)))) continue;
-      if (mode === null || MODE_RANK[g.mode] > MODE_RANK[mode]) mode = g.mode;
-    }
-    if (mode !== null) return mode;
+  const applying: { exact: boolean; mode: Mode | null }[] = [];
+  for (const g of groups) {
+    // a group naming the function exactly and by glob counts twice, as WardenPolicy splits it
+    if (g.functions.some((f) => !hasWildcard(f) && f === name)) applying.push({ exact: true, mode: g.mode });
+    if (g.functions.some((f) => hasWildcard(f) && globMatch(f, name))) applying.push({ exact: false, mode: g.mode });
   }
-  return 'monitor';
+  return functionMode(applying);
 }
 
 /** Same selection as WardenPolicy's resolve: a group applies by exact name or by glob. */

@@ -512,6 +512,22 @@ class LazyGroup {
 }
 interface Resolved { groups: LazyGroup[]; key: string; index: MatchIndex | null; mode: Mode; allowList: boolean; known: boolean }
 
+/**
+ * A function's mode from the groups that apply to it, each as applying by exact name or by glob:
+ * exact-name files beat globs; among equals the strictest wins; none sets one → monitor. The one
+ * rule for the engine's policy and the agent's scoped reader (bundle.ts).
+ */
+export function functionMode(applying: Iterable<{ readonly exact: boolean; readonly mode: Mode | null }>): Mode {
+  let exactMode: Mode | null = null;
+  let globMode: Mode | null = null;
+  for (const g of applying) {
+    if (g.mode === null) continue;
+    if (g.exact) { if (exactMode === null || MODE_RANK[g.mode] > MODE_RANK[exactMode]) exactMode = g.mode; }
+    else if (globMode === null || MODE_RANK[g.mode] > MODE_RANK[globMode]) globMode = g.mode;
+  }
+  return exactMode ?? globMode ?? 'monitor';
+}
+
 export function hashText(canonicalJson: string): string {
   return `sha256:${createHash('sha256').update(canonicalJson).digest('hex').slice(0, 16)}`;
 }
@@ -617,15 +633,9 @@ export class WardenPolicy implements CompiledPolicy {
   }
 
   private resolvedFor(groups: LazyGroup[]): Resolved {
-    // mode: exact-name files beat globs; among equals the strictest wins
-    let mode: Mode | null = null;
-    for (const pass of [true, false]) {
-      for (const g of groups) if (g.exact === pass && g.mode !== null && (mode === null || MODE_RANK[g.mode] > MODE_RANK[mode])) mode = g.mode;
-      if (mode !== null) break;
-    }
     const all = [...groups, this.global];
     const key = all.map((g) => g.no).sort((a, b) => a - b).join(',');
-    return { groups: all, key, index: null, mode: mode ?? 'monitor', allowList: groups.some((g) => g.allowList), known: groups.length > 0 };
+    return { groups: all, key, index: null, mode: functionMode(groups), allowList: groups.some((g) => g.allowList), known: groups.length > 0 };
   }
 
   /** The index of a resolved group set, built on its first decision. */
