@@ -32,6 +32,7 @@ import { approversEnvValue } from '../workflows/approval/approval.workflow';
 import { ACCESS_EVENT_DETAIL_TYPE, ACCESS_EVENT_SOURCE, type Mode } from '../engine/events/access-event';
 import { DECISION_EVENT_DETAIL_TYPE, DECISION_EVENT_SOURCE, type ResponseAction } from '../engine/events/decision-event';
 import { TABLES, type TableName } from '../engine/audit/tables';
+import { bucketObjectsFinding } from '../workflows/common/workflow-constructs';
 import { writeAgentLayer } from './agent-layer';
 import { buildRulesLayerAsset } from './rules-bundle';
 import { WARDEN_DEFAULTS } from './warden-defaults';
@@ -385,13 +386,8 @@ export class Warden extends Construct {
       serverAccessLogsPrefix: 'policy-store/',
       removalPolicy: this.props.removalPolicy,
     });
-    const signingKey = new kms.Key(this, 'PolicySigningKey', {
-      description: 'Warden: signs published rules bundles (warden rules publish)',
-      keySpec: kms.KeySpec.ECC_NIST_P256,
-      keyUsage: kms.KeyUsage.SIGN_VERIFY,
-      removalPolicy: this.props.removalPolicy,
-    });
-    Validations.of(signingKey).acknowledge({ id: 'AwsSolutions-KMS5', reason: 'Asymmetric (SIGN_VERIFY) KMS keys cannot rotate automatically; agents pin the public key, so a new key is rolled out by publishing with both keys trusted.' });
+    const signingKey = this.signingKey('PolicySigningKey', 'Warden: signs published rules bundles (warden rules publish)',
+      'agents pin the public key, so a new key is rolled out by publishing with both keys trusted.');
     const objects = bucket.arnForObjects(`${ps.prefix}/*`);
     const publisher = new iam.Role(this, 'PolicyPublisherRole', {
       assumedBy: new iam.AccountRootPrincipal(),
@@ -400,7 +396,7 @@ export class Warden extends Construct {
     publisher.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [signingKey.keyArn] }));
     publisher.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects] }));
     Validations.of(publisher).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${ps.prefix}/*]`,
+      id: bucketObjectsFinding(this, bucket, `${ps.prefix}/*`),
       reason: 'Bundles, signatures and the pointer are objects under the store prefix; names carry the policy version.',
     });
     const url = `s3://${bucket.bucketName}/${ps.prefix}`;
@@ -416,15 +412,17 @@ export class Warden extends Construct {
     new CfnOutput(this, 'PolicySigningKeyArn', { value: signingKey.keyArn, description: 'WARDEN_KMS_KEY_ID for warden rules publish; export its public key with warden keys public and pin it (policyStore.publicKeyPem)' });
     new CfnOutput(this, 'PolicyPublisherRoleArn', { value: publisher.roleArn, description: 'role CI assumes to publish bundles' });
     // a key of its own for approved exceptions: the approval workflow can sign them, never a bundle or pointer
-    const exceptionsSigningKey = new kms.Key(this, 'ExceptionsSigningKey', {
-      description: 'Warden: signs approved-exception documents (approval workflow); agents trust it for nothing else',
-      keySpec: kms.KeySpec.ECC_NIST_P256,
-      keyUsage: kms.KeyUsage.SIGN_VERIFY,
-      removalPolicy: this.props.removalPolicy,
-    });
-    Validations.of(exceptionsSigningKey).acknowledge({ id: 'AwsSolutions-KMS5', reason: 'Asymmetric (SIGN_VERIFY) KMS keys cannot rotate automatically; agents pin the public key (WARDEN_EXCEPTIONS_PUBLIC_KEY, several may be trusted during a rotation).' });
+    const exceptionsSigningKey = this.signingKey('ExceptionsSigningKey', 'Warden: signs approved-exception documents (approval workflow); agents trust it for nothing else',
+      'agents pin the public key (WARDEN_EXCEPTIONS_PUBLIC_KEY, several may be trusted during a rotation).');
     new CfnOutput(this, 'ExceptionsSigningKeyArn', { value: exceptionsSigningKey.keyArn, description: 'signs approved exceptions; export its public key with warden keys public and pin it (policyStore.exceptionsPublicKeyPem)' });
     return { bucket, signingKey, publisher, url, exceptionsSigningKey };
+  }
+
+  /** An asymmetric P-256 signing key; `pinning` completes the reason it cannot rotate automatically. */
+  private signingKey(id: string, description: string, pinning: string): kms.Key {
+    const key = new kms.Key(this, id, { description, keySpec: kms.KeySpec.ECC_NIST_P256, keyUsage: kms.KeyUsage.SIGN_VERIFY, removalPolicy: this.props.removalPolicy });
+    Validations.of(key).acknowledge({ id: 'AwsSolutions-KMS5', reason: `Asymmetric (SIGN_VERIFY) KMS keys cannot rotate automatically; ${pinning}` });
+    return key;
   }
 
   /** Points a function at the signed policy store (once a public key is pinned) and lets it read the store. */
@@ -435,7 +433,7 @@ export class Warden extends Construct {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
     if (fn.role) {
       Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.policyStore.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${this.props.policyStore!.prefix}/*]`,
+        id: bucketObjectsFinding(this, this.policyStore.bucket, `${this.props.policyStore!.prefix}/*`),
         reason: 'Reads the signed bundles and pointer under the policy store prefix (object names carry the policy version).',
       });
     }

@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +10,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { TABLES } from '../../engine/audit/tables';
+import { bucketObjectsFinding } from '../common/workflow-constructs';
 import { APPROVERS_CONFIG_ENV, ApproversConfigSchema, approvalMaxWait, type ApproversConfig, type ApproversConfigInput } from '../slack/approvers';
 import { SLACK_SECRET_ENV } from '../slack/secrets';
 import { TRANSIENT_TASK_ERRORS, normalizeDecision, startWorkflow, stateMachineLogs, taskFunction } from '../slack/workflow-parts';
@@ -227,7 +228,7 @@ export class ApprovalWorkflow extends Construct {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [p.bucket.arnForObjects(`${p.prefix}/exceptions/*`)] }));
     if (fn.role) {
       Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(p.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${p.prefix}/exceptions/*]`,
+        id: bucketObjectsFinding(this, p.bucket, `${p.prefix}/exceptions/*`),
         reason: 'One signed exceptions document per protected function under exceptions/ (the name is the function\'s); read for its sequence, then replaced.',
       });
     }

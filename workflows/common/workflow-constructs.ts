@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -30,6 +31,10 @@ const READ_ROLE_ACTIONS = ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:L
 
 export function roleArns(scope: Construct): string { return Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' }); }
 export function mappingArns(scope: Construct): string { return Stack.of(scope).formatArn({ service: 'lambda', resource: 'event-source-mapping', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }); }
+/** The cdk-nag finding id (AwsSolutions-IAM5) of a grant on a bucket's objects matching `pattern` (e.g. `policy/*`). */
+export function bucketObjectsFinding(scope: Construct, bucket: s3.IBucket, pattern: string): string {
+  return `AwsSolutions-IAM5[Resource::<${Stack.of(scope).getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${pattern}]`;
+}
 export function functionArns(scope: Construct): string { return Stack.of(scope).formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }); }
 
 /** What quarantine and restore read to snapshot or compare a role and function (ListEventSourceMappings has no resource-level permission). */
