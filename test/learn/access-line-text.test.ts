@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { AccessEventSchema } from '../../engine/events/access-event';
 import { parseAccessLine, parseAgentLine } from '../../engine/stream/access-line';
+import { FastPathCounter, mutatedText } from '../fast-path';
 
 /** The reference: what the line means without any fast path (JSON.parse, then the schema). */
 function reference(text: string): { ok: boolean; event?: unknown } {
@@ -15,7 +16,7 @@ function reference(text: string): { ok: boolean; event?: unknown } {
 }
 
 /** how many lines the line-level fast path (parseAgentLine) took, to check the tests exercise it */
-const taken = { fast: 0, all: 0 };
+const taken = new FastPathCounter();
 
 function agrees(text: string): void {
   const ref = reference(text);
@@ -34,13 +35,6 @@ function agrees(text: string): void {
   }
 }
 
-/** runs a property and returns the share of lines the fast path took */
-function share(run: () => void): number {
-  taken.fast = 0;
-  taken.all = 0;
-  run();
-  return taken.fast / taken.all;
-}
 
 // strings with the characters that matter to a scanner: quotes, backslashes, braces, controls, non-ASCII
 const tricky = fc.oneof(
@@ -122,15 +116,7 @@ const sameTimes = fc.tuple(agentEvent, fc.boolean(), fc.boolean()).map(([e, f, l
 const line = fc.oneof(event, agentEvent, sameTimes).map((e) => JSON.stringify(e));
 // a character-level mutation: insert, delete or replace with a character that matters to JSON
 const ALPHABET = ['{', '}', '"', ',', ':', '\\', ' ', '\t', '0', '1', '-', '.', 'e', 'a', 't', 'n', '\u0001', '[', ']'];
-const mutated = fc.tuple(line, fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, 1, 2), fc.constantFrom(...ALPHABET)), { minLength: 1, maxLength: 3 }))
-  .map(([l, muts]) => {
-    let s = l;
-    for (const [at, op, c] of muts) {
-      const i = at % (s.length + 1);
-      s = op === 0 ? s.slice(0, i) + c + s.slice(i) : op === 1 ? s.slice(0, i) + s.slice(i + 1) : s.slice(0, i) + c + s.slice(i + 1);
-    }
-    return s;
-  });
+const mutated = mutatedText(line, ALPHABET);
 // structural edits: a duplicated member, swapped order, a number in another spelling
 const edited = fc.tuple(line, fc.constantFrom(
   (s: string) => s.replace(/,"count":(\d+)/, ',"count":$1,"count":7'),
@@ -160,15 +146,15 @@ describe('parseAccessLine on line text (fast path vs JSON.parse + schema)', () =
   });
 
   it('accepts, rejects and extracts exactly what JSON.parse + the schema do on generated lines', () => {
-    expect(share(() => fc.assert(fc.property(line, agrees), { numRuns: 4000 }))).toBeGreaterThan(0.15);
+    expect(taken.share(() => fc.assert(fc.property(line, agrees), { numRuns: 4000 }))).toBeGreaterThan(0.15);
   });
 
   it('agrees on character-level mutations of generated lines', () => {
-    expect(share(() => fc.assert(fc.property(mutated, agrees), { numRuns: 6000 }))).toBeGreaterThan(0.015);
+    expect(taken.share(() => fc.assert(fc.property(mutated, agrees), { numRuns: 6000 }))).toBeGreaterThan(0.015);
   });
 
   it('agrees on structural edits (duplicates, key order, number spellings, whitespace, unknown keys)', () => {
-    expect(share(() => fc.assert(fc.property(edited, agrees), { numRuns: 3000 }))).toBeGreaterThan(0.05);
+    expect(taken.share(() => fc.assert(fc.property(edited, agrees), { numRuns: 3000 }))).toBeGreaterThan(0.05);
   });
 
   it('takes the line the agent writes, and shares its function and access objects (frozen)', () => {

@@ -19,7 +19,7 @@ import { canonicalize } from '../../engine/policy/normalize';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NOW } from './helpers';
+import { NOW, ruleEntryArb } from './helpers';
 
 // ---- generated policies ----
 
@@ -28,16 +28,10 @@ const HOSTS = ['a.example.com', '*.example.com', 'example.com', 'api.stripe.com'
 const CIDRS = ['10.0.0.0/8', '10.1.0.0/16', '169.254.169.254/32', '2001:db8::/32'];
 // multi-byte ARNs: the index holds byte offsets, JS strings count UTF-16 units
 const AWS = [['s3:GetObject', 'arn:aws:s3:::bücher-ü/注文*'], ['dynamodb:*', 'arn:aws:dynamodb:us-east-1:1:table/orders'], ['dynamodb:Get*', 'arn:aws:dynamodb:us-east-1:1:table/*'], ['s3:GetObject', 'arn:aws:s3:::b/*'], ['s3:*', undefined], ['*', 'arn:aws:s3:::b/secret?']] as const;
-const SEV = ['info', 'low', 'medium', 'high', 'critical'] as const;
 const NAMES = ['orders', 'pay-*', 'img', 'pay-2', 'p?y-1'];
 const FNS = ['orders', 'pay-1', 'pay-2', 'img', 'nobody'];
 
-const entry = (deny: boolean) => fc.oneof(
-  fc.record({ host: fc.constantFrom(...HOSTS), port: fc.option(fc.constantFrom(443, 80), { nil: undefined }) }),
-  fc.record({ cidr: fc.constantFrom(...CIDRS) }),
-  fc.constantFrom(...AWS).map(([a, r]) => (r ? { aws: a, resource: r } : { aws: a })),
-).chain((e) => (deny ? fc.constantFrom(...SEV).map((severity) => ({ ...e, severity })) : fc.constant(e)))
-  .map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
+const entry = (deny: boolean) => ruleEntryArb(deny, { hosts: HOSTS, cidrs: CIDRS, aws: AWS });
 
 const fileArb = fc.record({
   functions: fc.subarray(NAMES, { minLength: 1 }),

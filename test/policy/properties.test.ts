@@ -2,20 +2,14 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { compilePolicy, loadRulesFromFiles } from '../../engine/policy';
 import type { Access } from '../../engine/events/access-event';
-import { NOW } from './helpers';
+import { NOW, ruleEntryArb } from './helpers';
 
 const HOSTS = ['a.example.com', '*.example.com', 'example.com', 'api.stripe.com', '*.stripe.com', 'x.y.example.com', '10.0.0.1'];
 const CIDRS = ['10.0.0.0/8', '10.1.0.0/16', '169.254.169.254/32', '2001:db8::/32', '::ffff:10.0.0.0/104'];
 const AWS = [['dynamodb:*', 'arn:aws:dynamodb:us-east-1:1:table/orders'], ['dynamodb:Get*', 'arn:aws:dynamodb:us-east-1:1:table/*'], ['s3:GetObject', 'arn:aws:s3:::b/*'], ['s3:*', undefined], ['*', 'arn:aws:s3:::b/secret?']] as const;
-const SEV = ['info', 'low', 'medium', 'high', 'critical'] as const;
 const FNS = ['orders', 'pay-1', 'pay-2', 'img'];
 
-const entry = (deny: boolean) => fc.oneof(
-  fc.record({ host: fc.constantFrom(...HOSTS), port: fc.option(fc.constantFrom(443, 80), { nil: undefined }) }),
-  fc.record({ cidr: fc.constantFrom(...CIDRS) }),
-  fc.constantFrom(...AWS).map(([a, r]) => (r ? { aws: a, resource: r } : { aws: a })),
-).chain((e) => (deny ? fc.constantFrom(...SEV).map((severity) => ({ ...e, severity })) : fc.constant(e)))
-  .map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
+const entry = (deny: boolean) => ruleEntryArb(deny, { hosts: HOSTS, cidrs: CIDRS, aws: AWS });
 
 const fileArb = fc.record({
   functions: fc.subarray(['orders', 'pay-*', 'img', 'pay-2'], { minLength: 1 }),

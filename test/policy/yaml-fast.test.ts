@@ -4,13 +4,14 @@ import type { LearnedEntry } from '../../engine/learn/propose';
 import type { RulesIssue } from '../../engine/policy/errors';
 import { loadRulesFromFiles } from '../../engine/policy/loader';
 import { parseFastYaml, parseYaml, parseYamlFully } from '../../engine/policy/yaml-source';
+import { FastPathCounter, mutatedText } from '../fast-path';
 
 /**
  * The rules loader's fast path (parseFastYaml) against the YAML parser: whatever text the fast
  * path takes, the parser reads without an issue, to the same value, with the same line for every
  * top-level key and list entry.
  */
-const taken = { fast: 0, all: 0 };
+const taken = new FastPathCounter();
 
 function agrees(text: string): void {
   taken.all++;
@@ -31,12 +32,6 @@ function agrees(text: string): void {
   }
 }
 
-function share(run: () => void): number {
-  taken.fast = 0;
-  taken.all = 0;
-  run();
-  return taken.fast / taken.all;
-}
 
 const tricky = fc.oneof(
   fc.stringMatching(/^[\w.:/*-]{0,12}$/),
@@ -81,27 +76,19 @@ const block = fc.oneof(
 // mostly well-formed blocks, now and then a line from the edge cases above
 const handWritten = fc.array(fc.oneof({ arbitrary: block, weight: 6 }, { arbitrary: line.map((l) => [l]), weight: 1 }, { arbitrary: filler.map((l) => [l]), weight: 1 }), { minLength: 1, maxLength: 6 })
   .map((bs) => bs.flat().join('\n'));
-const mutated = fc.tuple(fc.oneof(learned, handWritten), fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, 1, 2), fc.constantFrom(' ', '\n', '-', ':', '"', '#', '[', 'a', '0', '\t', '\\')), { minLength: 1, maxLength: 3 }))
-  .map(([t, muts]) => {
-    let s = t;
-    for (const [at, op, c] of muts) {
-      const i = at % (s.length + 1);
-      s = op === 0 ? s.slice(0, i) + c + s.slice(i) : op === 1 ? s.slice(0, i) + s.slice(i + 1) : s.slice(0, i) + c + s.slice(i + 1);
-    }
-    return s;
-  });
+const mutated = mutatedText(fc.oneof(learned, handWritten), [' ', '\n', '-', ':', '"', '#', '[', 'a', '0', '\t', '\\']);
 
 describe('rules loader fast path (parseFastYaml) vs the YAML parser', () => {
   it('agrees on the files learn writes (value, key and entry lines)', () => {
-    expect(share(() => fc.assert(fc.property(learned, agrees), { numRuns: 1500 }))).toBeGreaterThan(0.2);
+    expect(taken.share(() => fc.assert(fc.property(learned, agrees), { numRuns: 1500 }))).toBeGreaterThan(0.2);
   });
 
   it('agrees on hand-written lines around the edge of its subset', () => {
-    expect(share(() => fc.assert(fc.property(handWritten, agrees), { numRuns: 4000 }))).toBeGreaterThan(0.15);
+    expect(taken.share(() => fc.assert(fc.property(handWritten, agrees), { numRuns: 4000 }))).toBeGreaterThan(0.15);
   });
 
   it('agrees on character-level mutations', () => {
-    expect(share(() => fc.assert(fc.property(mutated, agrees), { numRuns: 4000 }))).toBeGreaterThan(0.05);
+    expect(taken.share(() => fc.assert(fc.property(mutated, agrees), { numRuns: 4000 }))).toBeGreaterThan(0.05);
   });
 
   it('still reports schema errors with their file and line (from the full parser)', () => {
