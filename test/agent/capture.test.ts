@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AccessEvent } from '../../engine/events/access-event';
 import { AccessEventSchema } from '../../engine/events/access-event';
 import { AccessDeniedByPolicy, flush, install, uninstall, withWarden, type InstallOptions } from '../../engine/agent';
@@ -217,6 +218,8 @@ describe('net / tls catch-all', () => {
   });
 });
 
+const hasWardenMiddleware = (c: { middlewareStack: { identify(): string[] } }) => c.middlewareStack.identify().some((n) => n.startsWith('wardenAccessMiddleware'));
+
 describe('AWS SDK v3', () => {
   const ddb = () => new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${web.port}`, credentials: creds, maxAttempts: 1 });
 
@@ -266,6 +269,76 @@ describe('AWS SDK v3', () => {
       'GetItem arn:aws:dynamodb:us-east-1::table/orders',
       'PutItem arn:aws:dynamodb:us-east-1:123456789012:table/users',
     ]);
+  });
+
+  it('decides at the request handler, with the host the request goes to: a deny on that host blocks the call unsent', async () => {
+    start('block', { allowAws: ['dynamodb:*'], denyHosts: ['127.0.0.1'] });
+    const before = web.hits();
+    const client = ddb();
+    const err = await client.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } })).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(AccessDeniedByPolicy);
+    expect(web.hits()).toBe(before);
+    expect(hasWardenMiddleware(client)).toBe(false); // nothing added to the client's middleware stack
+    const evs = await delivered();
+    expect(evs.map((e) => [e.access.kind, e.access.action, e.access.host, e.agentVerdict, e.blocked])).toEqual([['aws', 'GetItem', '127.0.0.1', 'deny', true]]);
+  });
+
+  it('a blocked call is not retried by the SDK (one attempt, one occurrence)', async () => {
+    start('block', { allowAws: ['dynamodb:PutItem'] });
+    const client = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${web.port}`, credentials: creds, maxAttempts: 3 });
+    const err = await client.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } })).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(AccessDeniedByPolicy);
+    expect((err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1).toBe(1);
+    const evs = await delivered();
+    expect(evs).toHaveLength(1);
+    expect(evs[0]).toMatchObject({ count: 1, blocked: true });
+  });
+
+  it("callback-style sends and the caller's own options: decided the same, the caller's options object untouched", async () => {
+    start('block', { allowAws: ['dynamodb:PutItem'] });
+    const client = ddb();
+    const viaCallback = await new Promise<unknown>((resolve) => client.send(new GetItemCommand({ TableName: 'a', Key: { id: { S: '1' } } }), (err: unknown) => resolve(err)));
+    expect(viaCallback).toBeInstanceOf(AccessDeniedByPolicy);
+    const opts = { requestTimeout: 5_000 };
+    const withOptions = await new Promise<unknown>((resolve) => client.send(new GetItemCommand({ TableName: 'b', Key: { id: { S: '1' } } }), opts, (err: unknown) => resolve(err)));
+    expect(withOptions).toBeInstanceOf(AccessDeniedByPolicy);
+    await client.send(new PutItemCommand({ TableName: 'c', Item: { id: { S: '1' } } }), opts);
+    expect(Object.getOwnPropertySymbols(opts)).toEqual([]);
+    expect(Object.keys(opts)).toEqual(['requestTimeout']);
+    const evs = await delivered();
+    expect(evs.map((e) => `${e.access.action} ${e.access.resource?.split('/').pop()} ${e.blocked}`).sort()).toEqual(['GetItem a true', 'GetItem b true', 'PutItem c false']);
+  });
+
+  it('clients that cache their middleware, and commands without an operation schema, are decided by the middleware instead', async () => {
+    start('block', { allowAws: ['dynamodb:PutItem'] });
+    const cached = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${web.port}`, credentials: creds, maxAttempts: 1, cacheMiddleware: true });
+    const before = web.hits();
+    await expect(cached.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } }))).rejects.toBeInstanceOf(AccessDeniedByPolicy);
+    expect(web.hits()).toBe(before);
+    await cached.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: '1' } } }));
+    // an older SDK's command: no schema to read the operation name from
+    const old = ddb();
+    const legacy = new GetItemCommand({ TableName: 'legacy', Key: { id: { S: '1' } } });
+    (legacy as unknown as { schema: unknown }).schema = undefined;
+    await expect(old.send(legacy)).rejects.toBeInstanceOf(AccessDeniedByPolicy);
+    await old.send(new PutItemCommand({ TableName: 'legacy', Item: { id: { S: '1' } } })); // same client, now through the middleware: decided once
+    expect([hasWardenMiddleware(cached), hasWardenMiddleware(old)]).toEqual([true, true]);
+    const evs = await delivered();
+    expect(evs.map((e) => `${e.access.action} ${e.access.resource?.split('/').pop()} ${e.blocked} ${e.count}`).sort()).toEqual([
+      'GetItem legacy true 1', 'GetItem orders true 1', 'PutItem legacy false 1', 'PutItem orders false 1',
+    ]);
+  });
+
+  it('one request handler shared by clients of two services: each call is decided as its own service', async () => {
+    start('monitor', { allowAws: ['dynamodb:*'] });
+    const shared = new NodeHttpHandler();
+    const a = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${web.port}`, credentials: creds, maxAttempts: 1, requestHandler: shared });
+    const b = new SQSClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${web.port}`, credentials: creds, maxAttempts: 1, requestHandler: shared });
+    await a.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } }));
+    await b.send(new SendMessageCommand({ QueueUrl: `http://127.0.0.1:${web.port}/123456789012/jobs`, MessageBody: 'x' })).catch(() => undefined);
+    const evs = await delivered();
+    expect(evs.map((e) => `${e.access.kind} ${e.access.service} ${e.access.action} ${e.agentVerdict}`).sort()).toEqual(['aws dynamodb GetItem allow', 'aws sqs SendMessage unlisted']);
+    shared.destroy();
   });
 
   it("never captures or blocks the agent's own PutEvents, even when everything else is denied", async () => {

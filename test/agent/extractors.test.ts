@@ -139,3 +139,22 @@ describe('arn prefixes cached per context object and service', () => {
     }
   });
 });
+
+describe('memoized names (the SDK capture keys its cache by the returned string)', () => {
+  test('the same name gives the same ARN string object; another context or name its own', () => {
+    const c = { region: 'us-east-1', account: '123456789012', partition: 'aws' };
+    const a = x('dynamodb', 'GetItem', { TableName: 'orders' }, c)[0]!;
+    expect(x('dynamodb', 'PutItem', { TableName: 'orders' }, c)[0]).toBe(a);
+    expect(x('dynamodb', 'GetItem', { TableName: 'orders' }, { ...c, region: 'eu-west-1' })).toEqual(['arn:aws:dynamodb:eu-west-1:123456789012:table/orders']);
+    expect(x('sqs', 'SendMessage', { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/jobs' }, c)).toEqual(['arn:aws:sqs:eu-west-1:111122223333:jobs']);
+    expect(x('sqs', 'SendMessage', { QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/jobs' }, c)).toEqual(['arn:aws:sqs:eu-west-1:111122223333:jobs']);
+    expect(x('sqs', 'SendMessage', { QueueUrl: 'not a queue url' }, c)).toEqual([]);
+    expect(x('sqs', 'SendMessage', { QueueUrl: 'not a queue url' }, c)).toEqual([]); // a remembered miss stays a miss
+  });
+
+  test('bounded: past 1,000 names per slot the memo starts over, and every answer stays right', () => {
+    const c = { region: 'us-east-1', account: '123456789012', partition: 'aws' };
+    for (let i = 0; i < 2_500; i++) expect(x('kinesis', 'PutRecord', { StreamName: `s${i}` }, c)).toEqual([`arn:aws:kinesis:us-east-1:123456789012:stream/s${i}`]);
+    expect(x('secretsmanager', 'GetSecretValue', { SecretId: 's0' }, c)).toEqual(['arn:aws:secretsmanager:us-east-1:123456789012:secret:s0']);
+  });
+});

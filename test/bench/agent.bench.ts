@@ -6,16 +6,13 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { buildSync } from 'esbuild';
 import { install, uninstall, withWarden } from '../../engine/agent';
-import { installFetchCapture } from '../../engine/agent/capture/fetch';
-import { installHttpCapture } from '../../engine/agent/capture/http';
-import { installNetCapture } from '../../engine/agent/capture/net';
-import { installSdkCapture } from '../../engine/agent/capture/sdk';
 import { state } from '../../engine/agent/capture/state';
 import { compilePolicy, loadRulesFromFiles, toBundle } from '../../engine/policy';
 import { startPutEventsServer } from '../../engine/local/putevents-server';
@@ -48,7 +45,7 @@ export function medianCI(xs: number[]): { p50: number; lo: number; hi: number; n
 }
 
 /** One side of the comparison: `enter` puts the process in that state (untimed), `call` is the timed call. */
-interface Arm { enter(): void; call(): Promise<unknown> }
+export interface Arm { enter(): void; call(): Promise<unknown> }
 type Stat = ReturnType<typeof medianCI>;
 export interface Comparison { overhead: Stat; nullCheck: Stat; wall: Stat; offCpuUs: number; cycles: number; perBlock: number }
 
@@ -65,7 +62,7 @@ const ORDERS = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1], [2, 1, 0], [1, 0, 2]
  * process (every thread: GC and libuv work the agent causes are counted). The local server runs in
  * another process, so its work is in neither side. Wall differences are reported alongside.
  */
-async function interleaved(arms: readonly [Arm, Arm, Arm], o: { cycles: number; perBlock: number; maxMs: number }): Promise<Comparison> {
+export async function interleaved(arms: readonly [Arm, Arm, Arm], o: { cycles: number; perBlock: number; maxMs: number }): Promise<Comparison> {
   const { perBlock } = o;
   for (let w = 0; w < 3; w++) for (const a of arms) { a.enter(); for (let i = 0; i < perBlock * 4; i++) await a.call(); } // JIT, sockets
   const onDiff: number[] = [], nullDiff: number[] = [], wallDiff: number[] = [], offCpu: number[] = [];
@@ -94,7 +91,7 @@ async function interleaved(arms: readonly [Arm, Arm, Arm], o: { cycles: number; 
 }
 
 /** A local HTTP server in a child process, so that its CPU time is not in this process's figures. */
-async function startServerProcess(): Promise<{ port: number; close(): void }> {
+export async function startServerProcess(): Promise<{ port: number; close(): void }> {
   const script = `const http = require('node:http');
     const s = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}')); });
     s.keepAliveTimeout = 600000;
@@ -128,31 +125,35 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
   const httpGet = () => new Promise<void>((res, rej) => { http.get(url, { agent: keepAlive }, (r) => { r.resume(); r.on('end', res); }).on('error', rej); });
   try {
     // One agent for the whole comparison, inside one invocation as in a handler (its flush comes
-    // after the handler returns, not on the call path); only its hooks come and go between blocks.
+    // after the handler returns, not on the call path). Every capture is installed once, as
+    // `install()` does, and stays installed: patching a prototype (SDK Client.prototype.send,
+    // net.Socket.prototype.connect) invalidates V8's prototype-chain checks and deoptimizes the
+    // code that relied on them, so re-installing per block would measure re-optimization, not
+    // the agent. The arms differ only in plain fields: which function the module slots
+    // (http/https `request`/`get`, global `fetch`) hold, whether the agent is attached, and which
+    // `send` the SDK call goes through.
     uninstall();
-    const agent = install({ env: ENV, policy, captures: [] });
+    const originals = { http: { request: http.request, get: http.get }, https: { request: https.request, get: https.get }, fetch: globalThis.fetch };
+    const agent = install({ env: ENV, policy });
     agent.beginInvocation();
     const s = state();
-    const installers = { sdk: installSdkCapture, http: installHttpCapture, fetch: installFetchCapture, net: installNetCapture };
-    const hooks = (on: boolean) => {
-      if (on) { for (const [name, f] of Object.entries(installers)) if (!s.hooks.has(name)) s.hooks.set(name, f()); return; }
-      for (const undo of s.hooks.values()) undo();
-      s.hooks.clear();
+    const hooked = { http: { request: http.request, get: http.get }, https: { request: https.request, get: https.get }, fetch: globalThis.fetch };
+    const originalSend = (Object.getPrototypeOf(DynamoDBClient.prototype) as Record<symbol, unknown>)[Symbol.for('warden.agent.sdkPatched')] as ((this: DynamoDBClient, c: unknown) => Promise<unknown>) | undefined;
+    if (typeof originalSend !== 'function' || hooked.http.get === originals.http.get || hooked.fetch === originals.fetch) throw new Error('agent bench: the captures did not install');
+    const slots = (which: typeof originals) => {
+      Object.assign(http, which.http); Object.assign(https, which.https); globalThis.fetch = which.fetch;
     };
-    // Every block starts with the same toggling work (each install/uninstall re-points module
-    // functions and deoptimizes the code that inlined them), so no arm is favoured by skipping it;
-    // the arms differ only in their final state.
-    const toggle = (on: boolean) => { hooks(false); hooks(true); hooks(false); hooks(true); if (!on) hooks(false); };
     const enter = [
-      () => { toggle(false); s.agent = undefined; }, // off: the call as if the agent did not exist
-      () => { toggle(true); s.agent = agent; }, // on: every capture installed, as `install()` does
-      () => { toggle(false); s.agent = agent; }, // null: the agent set, the same toggling, no capture left
+      () => { slots(originals); s.agent = undefined; }, // off: the module functions themselves, the SDK's own send, no agent
+      () => { slots(hooked); s.agent = agent; }, // on: every capture in place, the agent deciding
+      () => { slots(originals); s.agent = undefined; }, // null: the off state again, on its own client
     ];
     const armsOf = (call: (arm: number) => Promise<unknown>) => [0, 1, 2].map((i) => ({ enter: enter[i]!, call: () => call(i) })) as unknown as readonly [Arm, Arm, Arm];
     const plans = {
       http: { call: () => httpGet(), perBlock: 20, cycles: opts.quick ? 300 : 1200 },
       fetch: { call: async () => { const r = await fetch(url); await r.arrayBuffer(); }, perBlock: 10, cycles: opts.quick ? 300 : 1200 },
-      sdk: { call: (arm: number) => clients[arm]!.send(cmd), perBlock: 2, cycles: opts.quick ? 300 : 1500 },
+      // the off and null clients are never instrumented: their calls go through the SDK's own send
+      sdk: { call: (arm: number) => (arm === 1 ? clients[1].send(cmd) : originalSend.call(clients[arm]!, cmd)), perBlock: 4, cycles: opts.quick ? 300 : 1500 },
     };
     for (const [name, plan] of Object.entries(plans)) {
       const r = await interleaved(armsOf(plan.call), { cycles: plan.cycles, perBlock: plan.perBlock, maxMs: opts.quick ? 4_000 : 30_000 });
@@ -165,7 +166,7 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
       out[`agent.${name}_call_cpu_us`] = r.offCpuUs;
       opts.log(`  ${name.padEnd(5)} CPU/call off ${r.offCpuUs.toFixed(1)} µs; added ${fmt(r.overhead)}; null check ${fmt(r.nullCheck)}; wall added ${fmt(r.wall)} (${r.cycles} cycles × ${r.perBlock} calls)`);
     }
-    hooks(false);
+    slots(hooked);
     s.agent = agent;
     await agent.endInvocation();
     uninstall();

@@ -1,9 +1,19 @@
 /**
  * AWS SDK v3 capture. Every v3 client extends the smithy `Client` class; its `send` is patched once
- * per class copy (loaded now or later, found through the module loader), and on a client's first
- * `send` a `build`-step middleware is added to that client's stack. The middleware decides each
- * call (service, operation, resource ARNs) before the request handler runs, so a blocked call never
- * sends a byte, and marks the request so the http/socket hooks do not report it again.
+ * per class copy (loaded now or later, found through the module loader).
+ *
+ * Each call is decided where the request is complete and nothing has been sent: at the client's
+ * request handler (`config.requestHandler.handle`), which gets the signed request (endpoint host and
+ * port, as resolved for this call: S3 hosts vary per bucket) and the `options` given to `send`. The
+ * patched `send` puts the call (client, operation, input) on those options under a symbol; the
+ * handler's `handle`, wrapped once per handler object, finds it there, decides (service, operation,
+ * resource ARNs, host), and either rejects with AccessDeniedByPolicy (not a retryable error: the
+ * SDK does not try again) or marks the request so the http/socket hooks do not report it again.
+ * Nothing is added to the client's middleware stack, which smithy resolves again on every send.
+ *
+ * Fallback, with the same decision: a `build`-step middleware, for clients that cache their
+ * resolved middleware (`cacheMiddleware: true`: per-call options would not reach the handler) and
+ * for commands that do not carry their operation name in their schema (older SDK copies).
  */
 import Module from 'node:module';
 import { extractResources, partitionOf, servicePrefix } from '../extractors';
@@ -12,18 +22,27 @@ import { AgentCore } from '../core';
 import { DECIDED, EXEMPT, endpointKey, state } from './state';
 
 const PATCHED = Symbol.for('warden.agent.sdkPatched');
+/** On a client: it decides through the middleware (the fallback) */
 const INSTRUMENTED = Symbol.for('warden.agent.sdkInstrumented');
 const REGION = Symbol.for('warden.agent.region');
+/** On the options `send` passes to the request handler: the call to decide there */
+const CALL = Symbol.for('warden.agent.sdkCall');
+/** On a request handler object: its own `handle`, wrapped */
+const HANDLER = Symbol.for('warden.agent.sdkHandler');
+/** On a client: its ClientCache */
+const CACHE = Symbol.for('warden.agent.sdkClientCache');
 
 interface SmithyRequest { hostname?: string; port?: number; protocol?: string; headers?: Record<string | symbol, unknown> }
 interface MiddlewareStack { add(mw: unknown, opts: Record<string, unknown>): void }
+interface RequestHandler { handle?: Handle; [k: symbol]: unknown }
+type Handle = (this: unknown, request: SmithyRequest, options?: Record<symbol, unknown>) => Promise<unknown>;
 interface SmithyClient {
-  config?: { serviceId?: string; region?: unknown };
+  config?: { serviceId?: string; region?: unknown; cacheMiddleware?: unknown; requestHandler?: RequestHandler };
   middlewareStack?: MiddlewareStack;
   handlers?: unknown;
   [k: symbol]: unknown;
 }
-type Send = (this: SmithyClient, ...args: unknown[]) => unknown;
+type Send = (this: SmithyClient, command: unknown, optionsOrCb?: unknown, cb?: unknown) => unknown;
 interface ClientClass { prototype: { send: Send; [k: symbol]: unknown } }
 
 const S = state();
@@ -55,9 +74,14 @@ function actionOf(commandName: string | undefined): string {
   return action;
 }
 
+/** One access of a client as the hooks reuse it: the access, its cache key, built once. */
+interface Entry { readonly access: Access; readonly key: string }
+
 /**
  * What one client reuses from call to call: its service prefix, the extractor context (rebuilt
- * when the function's account or the region changes), and its endpoint's `host:port` key.
+ * when the function's account or the region changes), its endpoint's `host:port` key, and its
+ * accesses by operation, then resource ARN (the strings the extractors return are the keys: no key
+ * is built per call).
  */
 interface ClientCache {
   service: string;
@@ -67,76 +91,145 @@ interface ClientCache {
   host?: string;
   port?: number;
   endpoint?: string;
-  /** `action resource` → the access and its cache key (bounded) */
-  accesses: Map<string, { access: Access; key: string }>;
+  /** operation → (resource ARN, or '' for none) → the access at the last host/port seen (bounded) */
+  accesses: Map<string, Map<string, Entry>>;
+  size: number;
 }
 
-function accessOf(c: ClientCache, action: string, resource: string | undefined, host: string | undefined, port: number): { access: Access; key: string } {
-  const k = resource === undefined ? action : `${action} ${resource}`;
-  let e = c.accesses.get(k);
-  if (e === undefined || e.access.host !== host || e.access.port !== port) {
-    const access: Access = resource === undefined ? { kind: 'aws', service: c.service, action, host, port } : { kind: 'aws', service: c.service, action, resource, host, port };
-    e = { access, key: AgentCore.keyOf(access) };
-    if (c.accesses.size >= 1_000) c.accesses.clear();
-    c.accesses.set(k, e);
+function accessOf(c: ClientCache, action: string, resource: string | undefined, host: string | undefined, port: number): Entry {
+  let byResource = c.accesses.get(action);
+  if (byResource === undefined) { byResource = new Map(); c.accesses.set(action, byResource); }
+  const r = resource ?? '';
+  const e = byResource.get(r);
+  if (e !== undefined && e.access.host === host && e.access.port === port) return e;
+  const access: Access = resource === undefined ? { kind: 'aws', service: c.service, action, host, port } : { kind: 'aws', service: c.service, action, resource, host, port };
+  const fresh: Entry = { access, key: AgentCore.keyOf(access) };
+  if (e === undefined && ++c.size > 1_000) { c.accesses.clear(); c.size = 1; byResource = new Map([[r, fresh]]); c.accesses.set(action, byResource); return fresh; }
+  byResource.set(r, fresh);
+  return fresh;
+}
+
+/** The client's cache, created on its first decided call. */
+function cacheOf(client: SmithyClient, clientName?: string): ClientCache {
+  let c = client[CACHE] as ClientCache | undefined;
+  if (c === undefined) {
+    c = { service: servicePrefix(client.config?.serviceId ?? (clientName ?? 'unknown').replace(/Client$/, '')), accesses: new Map(), size: 0 };
+    client[CACHE] = c;
   }
-  return e;
+  return c;
 }
 
-/** Decides one call (throws AccessDeniedByPolicy when blocked), marks the request, then sends it. */
-function decideAndSend(c: ClientCache, action: string, next: (args: unknown) => Promise<unknown>, args: { input?: unknown; request?: SmithyRequest }, region: string): Promise<unknown> {
+/**
+ * Decides one call against the request about to be sent: undefined when it may go (the request is
+ * then marked as decided), the AccessDeniedByPolicy otherwise. Never throws.
+ */
+function decideCall(c: ClientCache, action: string, input: unknown, req: SmithyRequest | undefined, region: string): Error | undefined {
   const agent = S.agent;
-  if (!agent) return next(args);
-  const req = args.request;
+  if (!agent) return undefined;
   const host = req?.hostname;
   const port = req?.port ?? (req?.protocol === 'http:' ? 80 : 443);
   const account = agent.identity.account ?? '';
   let ctx = c.ctx;
   if (ctx === undefined || ctx.region !== region || ctx.account !== account) ctx = c.ctx = { region, account, partition: partitionOf(region) };
-  const resources = extractResources(c.service, action, args.input, ctx);
+  const resources = extractResources(c.service, action, input, ctx);
   if (resources.length === 0) {
     const e = accessOf(c, action, undefined, host, port);
     const rec = agent.observe(e.access, e.key);
-    if (rec.blocked) throw agent.deniedError(rec);
+    if (rec.blocked) return agent.deniedError(rec);
   } else {
-    for (const resource of resources) {
-      const e = accessOf(c, action, resource, host, port);
+    for (let i = 0; i < resources.length; i++) {
+      const e = accessOf(c, action, resources[i], host, port);
       const rec = agent.observe(e.access, e.key);
-      if (rec.blocked) throw agent.deniedError(rec);
+      if (rec.blocked) return agent.deniedError(rec);
     }
   }
-  if (req?.headers) req.headers[DECIDED] = true;
+  const headers = req?.headers;
+  if (headers) headers[DECIDED] = true;
   if (host) {
     if (c.host !== host || c.port !== port || c.endpoint === undefined) { c.host = host; c.port = port; c.endpoint = endpointKey(host, port); }
     S.covered.add(c.endpoint);
   }
-  return next(args);
+  return undefined;
+}
+
+/** The agent's own client (PutEvents): its request is marked and its endpoint exempt, nothing is decided. */
+function exemptRequest(req: SmithyRequest | undefined): void {
+  if (req?.headers) req.headers[DECIDED] = true;
+  if (req?.hostname) S.exempt.add(endpointKey(req.hostname, req.port ?? (req.protocol === 'http:' ? 80 : 443)));
+}
+
+/** One call on its way to the request handler. */
+interface Call { readonly client: SmithyClient; readonly action: string; readonly input: unknown }
+
+/** The operation name a current SDK command carries in its schema (`[9, namespace, name, …]`), or undefined. */
+function operationOf(command: unknown): string | undefined {
+  const schema = (command as { schema?: unknown } | null | undefined)?.schema;
+  if (!Array.isArray(schema) || schema[0] !== 9) return undefined;
+  const name: unknown = schema[2];
+  return typeof name === 'string' && name.length > 0 ? name : undefined;
+}
+
+/** Decides the call at the request handler, then hands the request on (or rejects it, unsent). */
+function handleCall(original: Handle, self: unknown, call: Call, request: SmithyRequest, options: Record<symbol, unknown>): Promise<unknown> {
+  const client = call.client;
+  if (client[EXEMPT]) { exemptRequest(request); return original.call(self, request, options); }
+  const c = cacheOf(client);
+  const region = c.region;
+  if (region !== undefined) {
+    const denied = decideCall(c, call.action, call.input, request, region);
+    return denied === undefined ? original.call(self, request, options) : Promise.reject(denied);
+  }
+  return regionOf(client).then((r) => {
+    c.region = r;
+    const denied = decideCall(c, call.action, call.input, request, r);
+    if (denied !== undefined) throw denied;
+    return original.call(self, request, options);
+  });
+}
+
+/**
+ * Wraps a request handler's `handle` (an own property, once per handler object, shared by every
+ * client using it). Without a call on the options — a request that did not come through a patched
+ * `send`, or no agent — it only forwards. Kept wrapped after uninstall (inert): no registry of
+ * handlers is kept alive for that.
+ */
+function wrapHandler(h: RequestHandler): boolean {
+  if (h[HANDLER] !== undefined) return true;
+  const original = h.handle;
+  if (typeof original !== 'function') return false;
+  h.handle = function handle(this: unknown, request: SmithyRequest, options?: Record<symbol, unknown>) {
+    const call = options?.[CALL] as Call | undefined;
+    if (call === undefined || S.agent === undefined) return original.call(this, request, options);
+    return handleCall(original, this, call, request, options!);
+  };
+  h[HANDLER] = original;
+  return true;
 }
 
 function wardenMiddleware(client: SmithyClient) {
-  let cache: ClientCache | undefined; // per client; smithy calls this factory again on every send
   return (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) => {
-    const c: ClientCache = cache ??= { service: servicePrefix(client.config?.serviceId ?? (context.clientName ?? 'unknown').replace(/Client$/, '')), accesses: new Map() };
+    const c = cacheOf(client, context.clientName);
     const action = actionOf(context.commandName);
     return (args: { input?: unknown; request?: SmithyRequest }): Promise<unknown> => {
       if (!S.agent) return next(args);
-      if (client[EXEMPT]) {
-        const req = args.request;
-        if (req?.headers) req.headers[DECIDED] = true;
-        if (req?.hostname) S.exempt.add(endpointKey(req.hostname, req.port ?? (req.protocol === 'http:' ? 80 : 443)));
-        return next(args);
-      }
+      if (client[EXEMPT]) { exemptRequest(args.request); return next(args); }
       // The region is resolved once per client; after that the decision is synchronous.
       const region = c.region;
       if (region !== undefined) {
-        try { return decideAndSend(c, action, next, args, region); } catch (err) { return Promise.reject(err); }
+        const denied = decideCall(c, action, args.input, args.request, region);
+        return denied === undefined ? next(args) : Promise.reject(denied);
       }
-      return regionOf(client).then((r) => { c.region = r; return decideAndSend(c, action, next, args, r); });
+      return regionOf(client).then((r) => {
+        c.region = r;
+        const denied = decideCall(c, action, args.input, args.request, r);
+        if (denied !== undefined) throw denied;
+        return next(args);
+      });
     };
   };
 }
 
-/** Adds the middleware to one client (idempotent). */
+/** Adds the middleware to one client (idempotent): the fallback path. */
 export function instrumentClient(client: SmithyClient): void {
   if (client[INSTRUMENTED] || !client.middlewareStack) return;
   client[INSTRUMENTED] = true;
@@ -145,7 +238,23 @@ export function instrumentClient(client: SmithyClient): void {
   delete client.handlers;
 }
 
-/** Patches a smithy Client class so every instance is instrumented on its next send. */
+/**
+ * The options to give `send` so that the call is decided at the request handler, or undefined when
+ * this client or command cannot be decided there (then the middleware decides it).
+ */
+function callOptions(client: SmithyClient, command: unknown, optionsOrCb: unknown): Record<symbol, unknown> | undefined {
+  const config = client.config;
+  if (config === undefined || config.cacheMiddleware === true) return undefined;
+  const h = config.requestHandler;
+  if (h === undefined || h === null || typeof h !== 'object' || !wrapHandler(h)) return undefined;
+  const action = operationOf(command);
+  if (action === undefined) return undefined;
+  const call: Call = { client, action, input: (command as { input?: unknown }).input };
+  // the caller's own options are copied, never changed
+  return optionsOrCb !== null && typeof optionsOrCb === 'object' ? { ...optionsOrCb, [CALL]: call } : { [CALL]: call };
+}
+
+/** Patches a smithy Client class so every instance's calls are decided. */
 export function patchClientClass(C: unknown): boolean {
   const cls = C as ClientClass | undefined;
   const proto = cls?.prototype;
@@ -153,9 +262,12 @@ export function patchClientClass(C: unknown): boolean {
   const original = proto.send;
   let send = sendWrappers.get(original);
   if (!send) {
-    send = function send(this: SmithyClient, ...args: unknown[]) {
-      if (!this[INSTRUMENTED] && S.agent) instrumentClient(this);
-      return original.apply(this, args);
+    send = function send(this: SmithyClient, command: unknown, optionsOrCb?: unknown, cb?: unknown) {
+      if (S.agent === undefined || this[INSTRUMENTED] === true) return original.call(this, command, optionsOrCb, cb);
+      const options = callOptions(this, command, optionsOrCb);
+      if (options === undefined) { instrumentClient(this); return original.call(this, command, optionsOrCb, cb); }
+      // send(command, callback): the options go before the callback
+      return typeof optionsOrCb === 'function' ? original.call(this, command, options, optionsOrCb) : original.call(this, command, options, cb);
     };
     sendWrappers.set(original, send);
   }

@@ -38,6 +38,29 @@ export function arn(ctx: ExtractContext, service: string, resource: string, opts
   return prefix + resource;
 }
 
+/** Per context: memo slot → name → the ARN built from it (see `memo`). */
+const memos = new WeakMap<ExtractContext, Map<string, Map<string, string | undefined>>>();
+
+/**
+ * `make(ctx, name)`, memoized per context, slot and name: a call naming the same table, queue or
+ * secret as the last ones gets the same ARN string back without building or parsing it again (the
+ * agent's SDK capture keys its cache by that string). Bounded: a slot is emptied past 1,000 names.
+ * `slot` names the extractor and what it builds (one string literal per call site).
+ */
+export function memo(ctx: ExtractContext, slot: string, name: string, make: (ctx: ExtractContext, name: string) => string | undefined): string | undefined {
+  let slots = memos.get(ctx);
+  if (slots === undefined) { slots = new Map(); memos.set(ctx, slots); }
+  let names = slots.get(slot);
+  if (names === undefined) { names = new Map(); slots.set(slot, names); }
+  let v = names.get(name);
+  if (v === undefined && !names.has(name)) {
+    v = make(ctx, name);
+    if (names.size >= 1_000) names.clear();
+    names.set(name, v);
+  }
+  return v;
+}
+
 /** Distinct non-empty strings, in order. */
 export function uniq(xs: Array<string | undefined>): string[] {
   return [...new Set(xs.filter((x): x is string => !!x))];

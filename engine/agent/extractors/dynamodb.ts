@@ -1,6 +1,7 @@
-import { arn, isArn, str, uniq, type Extractor, type ExtractContext } from './context';
+import { arn, isArn, memo, str, uniq, type Extractor, type ExtractContext } from './context';
 
-const table = (ctx: ExtractContext, name: string | undefined) => (name ? (isArn(name) ? name : arn(ctx, 'dynamodb', `table/${name}`)) : undefined);
+const tableArn = (ctx: ExtractContext, name: string) => arn(ctx, 'dynamodb', `table/${name}`);
+const table = (ctx: ExtractContext, name: string | undefined) => (name ? (isArn(name) ? name : memo(ctx, 'dynamodb:table', name, tableArn)) : undefined);
 
 /** DynamoDB: TableName (or a table ARN); batch and transact operations act on every table they name. */
 export const dynamodb: Extractor = (action, input, ctx) => {

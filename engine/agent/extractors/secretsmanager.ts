@@ -1,10 +1,11 @@
-import { arn, isArn, str, uniq, type Extractor, type ExtractContext } from './context';
+import { arn, isArn, memo, str, uniq, type Extractor, type ExtractContext } from './context';
 
 /**
  * Secrets Manager: SecretId (name or ARN). From a name the random 6-character suffix of the real ARN
  * is unknown, so the ARN ends with the name: write rules as `...:secret:name*`.
  */
-const secret = (ctx: ExtractContext, id: string | undefined) => (id ? (isArn(id) ? id : arn(ctx, 'secretsmanager', `secret:${id}`)) : undefined);
+const secretArn = (ctx: ExtractContext, id: string) => arn(ctx, 'secretsmanager', `secret:${id}`);
+const secret = (ctx: ExtractContext, id: string | undefined) => (id ? (isArn(id) ? id : memo(ctx, 'secretsmanager:secret', id, secretArn)) : undefined);
 
 export const secretsmanager: Extractor = (action, input, ctx) => {
   if (action === 'BatchGetSecretValue') {

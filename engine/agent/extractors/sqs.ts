@@ -1,4 +1,4 @@
-import { arn, str, type Extractor } from './context';
+import { arn, memo, str, type Extractor } from './context';
 
 /** The queue ARN from a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>, also local endpoints). */
 export function queueArnFromUrl(url: string, ctx: Parameters<Extractor>[2]): string | undefined {
@@ -8,10 +8,12 @@ export function queueArnFromUrl(url: string, ctx: Parameters<Extractor>[2]): str
   return arn(ctx, 'sqs', m[3]!, { region, account: m[2]! });
 }
 
+const queueArnOf = (ctx: Parameters<Extractor>[2], url: string) => queueArnFromUrl(url, ctx);
+
 /** SQS: QueueUrl → queue ARN; CreateQueue/GetQueueUrl name the queue by QueueName. */
 export const sqs: Extractor = (_action, input, ctx) => {
   const url = str(input.QueueUrl);
-  if (url) { const a = queueArnFromUrl(url, ctx); return a ? [a] : []; }
+  if (url) { const a = memo(ctx, 'sqs:url', url, queueArnOf); return a ? [a] : []; }
   const name = str(input.QueueName);
   if (name) return [arn(ctx, 'sqs', name, { account: str(input.QueueOwnerAWSAccountId) ?? ctx.account })];
   return [];
