@@ -48,6 +48,10 @@ export interface AccessRecord {
   lastSeen: number;
   reported: boolean;
   lastReportedAt: number;
+  /** the agent that keeps this record */
+  readonly owner: AgentCore;
+  /** still the record its agent keeps for its key (false once re-decided or dropped): see `recount` */
+  live: boolean;
 }
 
 export interface DeliveryReport { sent: number; logged: number }
@@ -111,9 +115,12 @@ export class AgentCore {
   private readonly ttl: number;
   private readonly maxRecords: number;
   private readonly newId: () => string;
+  /** `o.clock`, read from here on the hot path */
+  private readonly clock: () => number;
 
   constructor(private readonly o: AgentCoreOptions) {
     const c = o.config;
+    this.clock = o.clock;
     this.identity = { name: c.functionName, account: c.account, region: c.region, roleArn: c.roleArn, tags: c.tags };
     // Without a policy and without WARDEN_MODE we cannot know the bundle's mode: assume block (fail closed).
     this.currentPolicy = o.policy;
@@ -184,16 +191,34 @@ export class AgentCore {
    * reuses access objects can pass `AgentCore.keyOf(access)`, computed once, as `key`.
    */
   observe(access: Access, key: string = AgentCore.keyOf(access)): AccessRecord {
-    const now = this.o.clock();
+    const now = this.clock();
     let rec = this.records.get(key);
     if (rec === undefined || rec.generation !== this.generation || now - rec.decidedAt > this.ttl) rec = this.decideNew(key, access, now, rec);
+    this.count(rec, now);
+    return rec;
+  }
+
+  /**
+   * `observe` again for a record `observe` returned before, without the lookup: counts one more
+   * occurrence and returns true while that record still holds (same agent, same policy, within
+   * the decision TTL, not re-decided or dropped); false (nothing counted) when the caller must
+   * `observe` instead.
+   */
+  recount(rec: AccessRecord): boolean {
+    if (!rec.live || rec.owner !== this || rec.generation !== this.generation) return false;
+    const now = this.clock();
+    if (now - rec.decidedAt > this.ttl) return false;
+    this.count(rec, now);
+    return true;
+  }
+
+  private count(rec: AccessRecord, now: number): void {
     this.stats.observed++;
     if (rec.pending++ === 0) rec.windowFirst = now;
     rec.lastSeen = now;
     if (rec.blocked) this.stats.blocked++;
     if (rec.failOpen) this.stats.failOpenDecisions++;
     if (this.invocationDepth === 0 && !this.flushScheduled && this.isDue(rec, now)) this.scheduleFlush();
-    return rec;
   }
 
   /** The error a blocked access fails with. */
@@ -234,7 +259,7 @@ export class AgentCore {
       if (rec.pending > 0 && (final || this.isDue(rec, now))) out.push(this.toEvent(rec, now));
     }
     if (this.records.size > this.maxRecords) {
-      for (const [k, rec] of this.records) if (rec.pending === 0) this.records.delete(k);
+      for (const [k, rec] of this.records) if (rec.pending === 0) { rec.live = false; this.records.delete(k); }
     }
     return out;
   }
@@ -305,9 +330,10 @@ export class AgentCore {
     if (!policy && (this.o.config.failOpen || this.mode !== 'block')) { blocked = false; failOpen = true; }
     const rec: AccessRecord = {
       key, access, verdict, rule, severity, blocked, failOpen, decidedAt, policyVersion: policy?.policyVersion, generation: this.generation,
-      pending: 0, windowFirst: now, lastSeen: now, reported: false, lastReportedAt: 0,
+      pending: 0, windowFirst: now, lastSeen: now, reported: false, lastReportedAt: 0, owner: this, live: true,
     };
     if (previous) {
+      previous.live = false;
       if (previous.verdict === verdict && previous.blocked === blocked && previous.policyVersion === rec.policyVersion) {
         rec.pending = previous.pending; rec.windowFirst = previous.windowFirst; rec.lastSeen = previous.lastSeen;
         rec.reported = previous.reported; rec.lastReportedAt = previous.lastReportedAt;

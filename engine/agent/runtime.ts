@@ -9,7 +9,7 @@ import { installFetchCapture } from './capture/fetch';
 import { installHttpCapture } from './capture/http';
 import { installNetCapture } from './capture/net';
 import { installSdkCapture } from './capture/sdk';
-import { connectedAddress, state } from './capture/state';
+import { clearCovered, connectedAddress, state } from './capture/state';
 import { configFromEnv, type AgentConfig } from './config';
 import { AgentCore, type DeliveryReport, type EventSink } from './core';
 import { defaultEventBridgeClient, PutEventsSink } from './emitter';
@@ -163,7 +163,7 @@ export function uninstall(): void {
   for (const undo of s.hooks.values()) undo();
   s.hooks.clear();
   s.agent = undefined;
-  s.covered.clear();
+  clearCovered();
   s.exempt.clear();
   s.addresses?.clear();
 }

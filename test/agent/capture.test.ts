@@ -220,6 +220,20 @@ describe('net / tls catch-all', () => {
 
 const hasWardenMiddleware = (c: { middlewareStack: { identify(): string[] } }) => c.middlewareStack.identify().some((n) => n.startsWith('wardenAccessMiddleware'));
 
+describe('covered endpoints across installs', () => {
+  it('an endpoint decided by the http hook is covered again after an uninstall and a new install (no second, tcp, report)', async () => {
+    const url = `http://127.0.0.1:${web.port}/x`;
+    start('monitor', { allowHosts: ['example.org'] });
+    await get(http, url, { agent: false });
+    await flush();
+    uninstall();
+    events.events.length = 0;
+    start('monitor', { allowHosts: ['example.org'] });
+    await get(http, url, { agent: false }); // a new connection: the socket hook sees it and must know the http hook decided it
+    expect(hostsOf(await delivered())).toEqual([`http 127.0.0.1:${web.port} unlisted`]);
+  });
+});
+
 describe('AWS SDK v3', () => {
   const ddb = () => new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${web.port}`, credentials: creds, maxAttempts: 1 });
 
@@ -339,6 +353,28 @@ describe('AWS SDK v3', () => {
     const evs = await delivered();
     expect(evs.map((e) => `${e.access.kind} ${e.access.service} ${e.access.action} ${e.agentVerdict}`).sort()).toEqual(['aws dynamodb GetItem allow', 'aws sqs SendMessage unlisted']);
     shared.destroy();
+  });
+
+  it('repeats of the last call are counted on its record; a policy swap, another table or another endpoint is decided afresh', async () => {
+    const agent = start('block', { allowAws: ['dynamodb:*'] });
+    const client = ddb();
+    const get = (t: string) => client.send(new GetItemCommand({ TableName: t, Key: { id: { S: '1' } } }));
+    for (let i = 0; i < 5; i++) await get('orders');
+    await get('users');
+    await get('orders');
+    const other = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://localhost:${web.port}`, credentials: creds, maxAttempts: 1 });
+    await other.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: '1' } } }));
+    agent.setPolicy(fakePolicy({ allowAws: ['dynamodb:PutItem'] })); // a verified refresh: GetItem no longer allowed
+    const before = web.hits();
+    await expect(get('orders')).rejects.toBeInstanceOf(AccessDeniedByPolicy);
+    await expect(get('orders')).rejects.toBeInstanceOf(AccessDeniedByPolicy);
+    expect(web.hits()).toBe(before);
+    // (a first occurrence outside an invocation is reported on its own, promptly: sum the counts)
+    const totals = new Map<string, number>();
+    for (const e of await delivered()) { const k = `${e.access.resource?.split('/').pop()} ${e.access.host} ${e.agentVerdict}`; totals.set(k, (totals.get(k) ?? 0) + e.count); }
+    expect(Object.fromEntries([...totals].sort())).toEqual({
+      'orders 127.0.0.1 allow': 6, 'orders 127.0.0.1 unlisted': 2, 'orders localhost allow': 1, 'users 127.0.0.1 allow': 1,
+    });
   });
 
   it("never captures or blocks the agent's own PutEvents, even when everything else is denied", async () => {

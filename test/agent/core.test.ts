@@ -213,3 +213,55 @@ describe('policy refresh (setPolicy)', () => {
     expect(sent.map((e) => [e.policyVersion, e.blocked, e.count])).toEqual([['sha256:fake0001', false, 1], ['sha256:fake0002', true, 1]]);
   });
 });
+
+describe('recount (observe again through the record a previous observe returned)', () => {
+  const counts = (t: ReturnType<typeof setup>) => t.all().map((e) => `${e.access.host} ${e.agentVerdict} ${e.count}`);
+
+  it('counts on the record while it holds: same events as observe, no decision made', async () => {
+    const t = setup({ allowHosts: ['api.stripe.com'] });
+    t.core.beginInvocation();
+    const rec = t.core.observe(stripe);
+    const decided = t.policy!.calls;
+    for (let i = 0; i < 9; i++) expect(t.core.recount(rec)).toBe(true);
+    expect(t.policy!.calls).toBe(decided);
+    expect(t.core.stats.observed).toBe(10);
+    await t.core.endInvocation();
+    expect(counts(t)).toEqual(['api.stripe.com allow 10']);
+  });
+
+  it('refuses (counts nothing) once the record no longer holds: TTL, policy swap, re-decision, another agent, dropped', async () => {
+    const t = setup({ allowHosts: ['api.stripe.com'] });
+    t.core.beginInvocation();
+    const rec = t.core.observe(stripe);
+    t.advance(61_000);
+    expect(t.core.recount(rec)).toBe(false); // past the decision TTL
+    const again = t.core.observe(stripe); // re-decided: a new record, the old one is done
+    expect(again).not.toBe(rec);
+    expect(t.core.recount(rec)).toBe(false);
+    expect(t.core.recount(again)).toBe(true);
+    t.core.setPolicy(fakePolicy({ denyHosts: ['api.stripe.com'] }));
+    expect(t.core.recount(again)).toBe(false); // policy generation changed
+    expect(t.core.observe(stripe).verdict).toBe('deny');
+    const other = setup({ allowHosts: ['api.stripe.com'] });
+    expect(other.core.recount(again)).toBe(false); // not that agent's record
+    await t.core.endInvocation();
+    // the re-decision kept the verdict, so its repeats continue the same count
+    expect(t.all().map((e) => `${e.agentVerdict} ${e.count}`)).toEqual(['allow 3', 'deny 1']);
+  });
+
+  it('a record dropped to bound memory is refused, so repeats are never counted where no report reads them', async () => {
+    let now = 0;
+    const sent: AccessEvent[] = [];
+    const core = new AgentCore({ config: configFromEnv(ENV), policy: fakePolicy({ allowHosts: ['api.stripe.com'] }), sink: { send: async (e) => { sent.push(...e); return { sent: e.length, logged: 0 }; } }, clock: () => now, log: () => undefined, maxRecords: 2 });
+    core.beginInvocation();
+    const rec = core.observe(stripe);
+    for (let i = 0; i < 3; i++) core.observe({ kind: 'http', host: `h${i}.example`, port: 443 });
+    await core.endInvocation(); // reports everything; more records than the bound: those without repeats are dropped
+    now += 1;
+    expect(core.recount(rec)).toBe(false);
+    core.beginInvocation();
+    core.observe(stripe);
+    await core.endInvocation();
+    expect(sent.filter((e) => e.access.host === 'api.stripe.com').map((e) => e.count)).toEqual([1, 1]);
+  });
+});

@@ -2,7 +2,8 @@
  * One block per service extractor, cdk-nag style: numbered "Compliance N" cases (the ARN an IAM
  * policy would name) and "Noncompliance N" cases (inputs that yield no resource rather than a wrong one).
  */
-import { EXTRACTORS, extractResources, servicePrefix } from '../../engine/agent/extractors';
+import fc from 'fast-check';
+import { EXTRACTORS, RESOURCE_KEYS, extractResources, servicePrefix } from '../../engine/agent/extractors';
 import { partitionOf } from '../../engine/agent/extractors/context';
 
 const ctx = { region: 'us-east-1', account: '123456789012', partition: 'aws' };
@@ -156,5 +157,35 @@ describe('memoized names (the SDK capture keys its cache by the returned string)
     const c = { region: 'us-east-1', account: '123456789012', partition: 'aws' };
     for (let i = 0; i < 2_500; i++) expect(x('kinesis', 'PutRecord', { StreamName: `s${i}` }, c)).toEqual([`arn:aws:kinesis:us-east-1:123456789012:stream/s${i}`]);
     expect(x('secretsmanager', 'GetSecretValue', { SecretId: 's0' }, c)).toEqual(['arn:aws:secretsmanager:us-east-1:123456789012:secret:s0']);
+  });
+});
+
+describe('resource keys (the SDK capture counts a repeat of its last call without extracting)', () => {
+  // inputs in the shapes the extractors read, with the fields that change the answer
+  const str = fc.constantFrom(undefined, '', 'orders', 'users', 'arn:aws:dynamodb:eu-west-1:111122223333:table/t', 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs', 'http://127.0.0.1:9/123456789012/q', 5 as unknown as string);
+  const input = fc.record({
+    TableName: str, TableArn: str, ResourceArn: str, IndexName: str, QueueUrl: str, QueueName: str, QueueOwnerAWSAccountId: str,
+    RequestItems: fc.constantFrom(undefined, { a: [] }, { orders: [], users: [] }),
+    TransactItems: fc.constantFrom(undefined, [{ Put: { TableName: 'x' } }]),
+  }, { requiredKeys: [] });
+  const action = fc.constantFrom('GetItem', 'PutItem', 'Query', 'BatchGetItem', 'BatchWriteItem', 'TransactWriteItems', 'TransactGetItems', 'SendMessage', 'CreateQueue', 'GetQueueUrl');
+  const c = { region: 'us-east-1', account: '123456789012', partition: 'aws' };
+
+  test.each(Object.keys(RESOURCE_KEYS))('%s: two calls with the same operation and key name the same resources', (service) => {
+    const key = RESOURCE_KEYS[service]!;
+    fc.assert(fc.property(action, input, input, (a, i1, i2) => {
+      const k1 = key(a, i1 as Record<string, unknown>);
+      const k2 = key(a, i2 as Record<string, unknown>);
+      if (k1 === undefined || k1 !== k2) return;
+      expect(x(service, a, i1 as Record<string, unknown>, c)).toEqual(x(service, a, i2 as Record<string, unknown>, c));
+    }), { numRuns: 3_000 });
+  });
+
+  test('a key exists for the common single-resource calls (else the fast path would never be taken)', () => {
+    expect(RESOURCE_KEYS.dynamodb!('GetItem', { TableName: 'orders', Key: {} })).toBe('orders');
+    expect(RESOURCE_KEYS.dynamodb!('Query', { TableName: 'orders', IndexName: 'byUser' })).toBeUndefined();
+    expect(RESOURCE_KEYS.dynamodb!('BatchGetItem', { TableName: 'orders' })).toBeUndefined();
+    expect(RESOURCE_KEYS.sqs!('SendMessage', { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs' })).toBe('https://sqs.us-east-1.amazonaws.com/123456789012/jobs');
+    expect(RESOURCE_KEYS.sqs!('CreateQueue', { QueueName: 'jobs' })).toBeUndefined();
   });
 });

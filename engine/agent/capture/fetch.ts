@@ -4,7 +4,7 @@
  * through a reference taken before the agent was installed still meets the socket catch-all.
  */
 import { urlEndpoints } from './http';
-import { state } from './state';
+import { cover, observeEndpoint, state } from './state';
 
 type Fetch = typeof globalThis.fetch;
 const S = state();
@@ -39,9 +39,9 @@ function makeWrapper(original: Fetch): Fetch {
     if (u === undefined) return original.call(this, input, init);
     const e = u.endpoint;
     if (S.exempt.has(e.endpoint)) return original.call(this, input, init);
-    const rec = agent.observe(e.access, e.key);
+    const rec = observeEndpoint(agent, e);
     if (rec.blocked) return Promise.reject(new TypeError('fetch failed', { cause: agent.deniedError(rec) }));
-    S.covered.add(e.endpoint);
+    cover(e.endpoint, e);
     return original.call(this, input, init);
   } as Fetch;
   wrappers.set(original, wrapped);

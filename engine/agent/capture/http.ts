@@ -10,7 +10,7 @@
 import http = require('node:http');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import https = require('node:https');
-import { DECIDED, EndpointAccesses, UrlEndpoints, endpointKey, normalizeHost, state, type Endpoint } from './state';
+import { DECIDED, EndpointAccesses, cover, observeEndpoint, UrlEndpoints, endpointKey, normalizeHost, state, type Endpoint } from './state';
 
 const accesses = new EndpointAccesses('http');
 /** http(s) URL strings → endpoint (shared with the fetch capture). */
@@ -52,26 +52,37 @@ export function endpointOf(args: unknown[], moduleDefaultPort: number): Endpoint
   let defaultPort: unknown;
   let agentDefaultPort: unknown = moduleDefaultPort;
   if (opts) {
+    // a request the SDK capture decided (and marked) already: the SDK's options name their headers first
+    const hd = opts.headers as Record<symbol, unknown> | null | undefined;
+    if (hd && hd[DECIDED] === true) return undefined;
     // ClientRequest copies the options' own enumerable fields (Object.assign) over the URL's, so
     // exactly those count (one set to undefined still overrides); one pass over them.
     let agent: unknown;
     let createConnection: unknown;
     let defaultAgent: unknown;
+    /** an own field that can change the host or port the URL names */
+    let named = false;
+    /** an own field that can change the port when the URL names none */
+    let porting = false;
     const keys = Object.keys(opts);
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
       switch (k) {
         case 'headers': { const hd = opts.headers as Record<symbol, unknown> | null | undefined; if (hd && hd[DECIDED] === true) return undefined; break; } // decided (and marked) by the SDK capture
         case 'socketPath': if (typeof opts.socketPath === 'string') return undefined; break; // unix socket: not network access
-        case 'hostname': hostname = opts.hostname; break;
-        case 'port': port = opts.port; break;
-        case 'host': host = opts.host; break;
-        case 'defaultPort': defaultPort = opts.defaultPort; break;
-        case 'agent': agent = opts.agent; break;
-        case '_defaultAgent': defaultAgent = opts._defaultAgent; break;
-        case 'createConnection': createConnection = opts.createConnection; break;
+        case 'hostname': hostname = opts.hostname; named = true; break;
+        case 'port': port = opts.port; named = true; break;
+        case 'host': host = opts.host; named = true; break;
+        case 'defaultPort': defaultPort = opts.defaultPort; porting = true; break;
+        case 'agent': agent = opts.agent; porting = true; break;
+        case '_defaultAgent': defaultAgent = opts._defaultAgent; porting = true; break;
+        case 'createConnection': createConnection = opts.createConnection; porting = true; break;
       }
     }
+    // the common case: options that leave the URL's endpoint as it is (an explicit port wins over
+    // every default; without one, the scheme's port holds unless a default-port field is given —
+    // a scheme this module does not serve makes the request throw before connecting)
+    if (fromUrl !== undefined && !named && (!porting || port !== undefined)) return fromUrl;
     if (agent !== undefined && agent !== null && agent !== false) agentDefaultPort = (agent as { defaultPort?: unknown }).defaultPort;
     else if (agent !== false && typeof createConnection === 'function') agentDefaultPort = undefined;
     // http.request uses a caller's `_defaultAgent` when no agent is given (https.request sets its own)
@@ -110,9 +121,9 @@ function decide(args: unknown[], defaultPort: number): Error | undefined {
   if (agent === undefined) return undefined;
   const e = endpointOf(args, defaultPort);
   if (e === undefined || S.exempt.has(e.endpoint)) return undefined;
-  const rec = agent.observe(e.access, e.key);
+  const rec = observeEndpoint(agent, e);
   if (rec.blocked) return agent.deniedError(rec);
-  S.covered.add(e.endpoint);
+  cover(e.endpoint, e);
   return undefined;
 }
 

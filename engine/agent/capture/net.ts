@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import net = require('node:net');
 import type { AgentCore } from '../core';
-import { EndpointAccesses, endpointKey, isIpLiteral, normalizeHost, state, type CaptureState } from './state';
+import { EndpointAccesses, endpointKey, observeEndpoint, isIpLiteral, normalizeHost, state, type CaptureState } from './state';
 
 const accesses = new EndpointAccesses('tcp');
 
@@ -137,7 +137,7 @@ function makeConnect(original: Connect): Connect {
     }
     if (!s.covered.has(key)) {
       const e = accesses.get(key, t.host, t.port);
-      const rec = agent.observe(e.access, e.key);
+      const rec = observeEndpoint(agent, e);
       if (rec.blocked) {
         const err = agent.deniedError(rec);
         process.nextTick(() => this.destroy(err));

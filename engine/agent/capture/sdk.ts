@@ -16,10 +16,10 @@
  * for commands that do not carry their operation name in their schema (older SDK copies).
  */
 import Module from 'node:module';
-import { extractResources, partitionOf, servicePrefix } from '../extractors';
+import { RESOURCE_KEYS, extractResources, partitionOf, servicePrefix } from '../extractors';
 import type { Access } from '../../events/access-event';
-import { AgentCore } from '../core';
-import { DECIDED, EXEMPT, endpointKey, state } from './state';
+import { AgentCore, type AccessRecord } from '../core';
+import { DECIDED, EXEMPT, cover, endpointKey, state, type CoverMark } from './state';
 
 const PATCHED = Symbol.for('warden.agent.sdkPatched');
 /** On a client: it decides through the middleware (the fallback) */
@@ -83,7 +83,7 @@ interface Entry { readonly access: Access; readonly key: string }
  * accesses by operation, then resource ARN (the strings the extractors return are the keys: no key
  * is built per call).
  */
-interface ClientCache {
+interface ClientCache extends CoverMark {
   service: string;
   /** the client's region, once resolved */
   region?: string;
@@ -94,6 +94,20 @@ interface ClientCache {
   /** operation → (resource ARN, or '' for none) → the access at the last host/port seen (bounded) */
   accesses: Map<string, Map<string, Entry>>;
   size: number;
+  /** the service's resource key (RESOURCE_KEYS), if it has one */
+  resourceKey: ((action: string, input: Record<string, unknown>) => string | undefined) | undefined;
+  /**
+   * The client's last call with one resource named by a resource key: its operation, key, endpoint,
+   * context and record. A call equal in all of them is counted on that record (AgentCore.recount)
+   * without extracting, building keys or looking anything up — the common warm-function case of
+   * the same table or queue call after call.
+   */
+  lastAction?: string;
+  lastKey?: string;
+  lastHost?: string;
+  lastPort?: number;
+  lastCtx?: ClientCache['ctx'];
+  lastRec?: AccessRecord;
 }
 
 function accessOf(c: ClientCache, action: string, resource: string | undefined, host: string | undefined, port: number): Entry {
@@ -113,7 +127,8 @@ function accessOf(c: ClientCache, action: string, resource: string | undefined, 
 function cacheOf(client: SmithyClient, clientName?: string): ClientCache {
   let c = client[CACHE] as ClientCache | undefined;
   if (c === undefined) {
-    c = { service: servicePrefix(client.config?.serviceId ?? (clientName ?? 'unknown').replace(/Client$/, '')), accesses: new Map(), size: 0 };
+    const service = servicePrefix(client.config?.serviceId ?? (clientName ?? 'unknown').replace(/Client$/, ''));
+    c = { service, accesses: new Map(), size: 0, resourceKey: RESOURCE_KEYS[service] };
     client[CACHE] = c;
   }
   return c;
@@ -131,23 +146,30 @@ function decideCall(c: ClientCache, action: string, input: unknown, req: SmithyR
   const account = agent.identity.account ?? '';
   let ctx = c.ctx;
   if (ctx === undefined || ctx.region !== region || ctx.account !== account) ctx = c.ctx = { region, account, partition: partitionOf(region) };
-  const resources = extractResources(c.service, action, input, ctx);
-  if (resources.length === 0) {
-    const e = accessOf(c, action, undefined, host, port);
-    const rec = agent.observe(e.access, e.key);
-    if (rec.blocked) return agent.deniedError(rec);
+  const key = c.resourceKey !== undefined && input !== null && typeof input === 'object' ? c.resourceKey(action, input as Record<string, unknown>) : undefined;
+  const last = c.lastRec;
+  if (key !== undefined && last !== undefined && key === c.lastKey && action === c.lastAction && host === c.lastHost && port === c.lastPort && ctx === c.lastCtx && agent.recount(last)) {
+    if (last.blocked) return agent.deniedError(last);
   } else {
-    for (let i = 0; i < resources.length; i++) {
-      const e = accessOf(c, action, resources[i], host, port);
+    const resources = extractResources(c.service, action, input, ctx);
+    if (resources.length === 0) {
+      const e = accessOf(c, action, undefined, host, port);
       const rec = agent.observe(e.access, e.key);
       if (rec.blocked) return agent.deniedError(rec);
+    } else {
+      for (let i = 0; i < resources.length; i++) {
+        const e = accessOf(c, action, resources[i], host, port);
+        const rec = agent.observe(e.access, e.key);
+        if (key !== undefined && resources.length === 1) { c.lastKey = key; c.lastAction = action; c.lastHost = host; c.lastPort = port; c.lastCtx = ctx; c.lastRec = rec; }
+        if (rec.blocked) return agent.deniedError(rec);
+      }
     }
   }
   const headers = req?.headers;
   if (headers) headers[DECIDED] = true;
   if (host) {
-    if (c.host !== host || c.port !== port || c.endpoint === undefined) { c.host = host; c.port = port; c.endpoint = endpointKey(host, port); }
-    S.covered.add(c.endpoint);
+    if (c.host !== host || c.port !== port || c.endpoint === undefined) { c.host = host; c.port = port; c.endpoint = endpointKey(host, port); c.coveredEpoch = undefined; }
+    cover(c.endpoint, c);
   }
   return undefined;
 }

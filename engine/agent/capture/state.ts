@@ -4,7 +4,7 @@
  * a higher level (so a socket is not reported twice), and the markers on requests and clients.
  */
 import type { Access } from '../../events/access-event';
-import { AgentCore } from '../core';
+import { AgentCore, type AccessRecord } from '../core';
 
 /** On an SDK HttpRequest's headers object: this request was decided by the SDK middleware (never sent as a header). */
 export const DECIDED = Symbol.for('warden.agent.decided');
@@ -21,6 +21,8 @@ export interface CaptureState {
   hooks: Map<string, () => void>;
   /** `host:port` → the IP address last actually connected to (filled by the socket hook). */
   addresses?: Map<string, string>;
+  /** bumped each time `covered` is emptied (see `cover`) */
+  coveredEpoch?: number;
 }
 
 const SLOT = Symbol.for('warden.agent.state');
@@ -33,6 +35,7 @@ function sharedState(): CaptureState {
     g[SLOT] = s;
   }
   s.addresses ??= new Map();
+  s.coveredEpoch ??= 0;
   return s;
 }
 
@@ -41,6 +44,26 @@ const STATE = sharedState();
 
 export function state(): CaptureState {
   return STATE;
+}
+
+/** Remembers that an endpoint was put in `covered` (and since which emptying of it). */
+export interface CoverMark { coveredEpoch?: number }
+
+/**
+ * Adds a decided and let-through endpoint to `covered`, once per endpoint rather than once per
+ * call: `mark` (the endpoint's cached object) remembers it is there until `covered` is emptied.
+ */
+export function cover(endpoint: string, mark: CoverMark): void {
+  const s = STATE;
+  if (mark.coveredEpoch === s.coveredEpoch) return;
+  s.covered.add(endpoint);
+  mark.coveredEpoch = s.coveredEpoch;
+}
+
+/** Empties `covered` (uninstall); every CoverMark then adds its endpoint again. */
+export function clearCovered(): void {
+  STATE.covered.clear();
+  STATE.coveredEpoch = (STATE.coveredEpoch ?? 0) + 1;
 }
 
 export function endpointKey(host: string, port: number | string): string {
@@ -59,7 +82,20 @@ export function isIpLiteral(host: string): boolean {
 }
 
 /** One endpoint as the hooks see it: the access to observe, its cache key, and `host:port` (lower case). */
-export interface Endpoint { readonly access: Access; readonly key: string; readonly endpoint: string; readonly host: string; readonly port: number }
+export interface Endpoint extends CoverMark {
+  readonly access: Access; readonly key: string; readonly endpoint: string; readonly host: string; readonly port: number;
+  /** the record the last `observe` of this access returned (counted again through `recount` while it holds) */
+  rec?: AccessRecord;
+}
+
+/** Observes an endpoint's access: through the record it got last time while that holds, else a full `observe`. */
+export function observeEndpoint(agent: AgentCore, e: Endpoint): AccessRecord {
+  const last = e.rec;
+  if (last !== undefined && agent.recount(last)) return last;
+  const rec = agent.observe(e.access, e.key);
+  e.rec = rec;
+  return rec;
+}
 
 /**
  * Endpoint accesses (http/tcp), built once per endpoint and reused with their cache key, so the

@@ -22,3 +22,17 @@ export const dynamodb: Extractor = (action, input, ctx) => {
   const index = str(input.IndexName);
   return [index && !isArn(name!) ? `${t}/index/${index}` : t];
 };
+
+/**
+ * The one string the DynamoDB extractor's answer depends on for this call (with the context), or
+ * undefined when it depends on more: lets the SDK capture recognize a repeat of its last call
+ * without extracting again. TableName wins over TableArn/ResourceArn; an index or a batch/transact
+ * operation names more than the table.
+ */
+export const dynamodbKey = (action: string, input: Record<string, unknown>): string | undefined => {
+  if (action === 'BatchGetItem' || action === 'BatchWriteItem' || action === 'TransactWriteItems' || action === 'TransactGetItems') return undefined;
+  const name = input.TableName;
+  if (typeof name !== 'string' || name.length === 0) return undefined;
+  const index = input.IndexName;
+  return typeof index === 'string' && index.length > 0 ? undefined : name;
+};

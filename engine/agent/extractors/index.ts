@@ -1,6 +1,6 @@
 /** Service → resource extractor, keyed by the IAM service prefix the access event uses. */
 import type { Extractor } from './context';
-import { dynamodb } from './dynamodb';
+import { dynamodb, dynamodbKey } from './dynamodb';
 import { events } from './events';
 import { iam } from './iam';
 import { kinesis } from './kinesis';
@@ -9,7 +9,7 @@ import { lambda } from './lambda';
 import { s3 } from './s3';
 import { secretsmanager } from './secretsmanager';
 import { sns } from './sns';
-import { sqs } from './sqs';
+import { sqs, sqsKey } from './sqs';
 import { ssm } from './ssm';
 import { states } from './states';
 import { sts } from './sts';
@@ -19,6 +19,15 @@ export { partitionOf } from './context';
 
 export const EXTRACTORS: Readonly<Record<string, Extractor>> = {
   dynamodb, s3, sqs, sns, lambda, secretsmanager, ssm, kms, kinesis, events, states, sts, iam,
+};
+
+/**
+ * Per service, where it exists: the single input string the extractor's answer depends on for a
+ * call (with the operation and the context), or undefined when it depends on more. Two calls with
+ * the same operation, key and context have the same resources (a property test holds each to it).
+ */
+export const RESOURCE_KEYS: Readonly<Record<string, (action: string, input: Record<string, unknown>) => string | undefined>> = {
+  dynamodb: dynamodbKey, sqs: sqsKey,
 };
 
 /** SDK `serviceId` → IAM service prefix (the `service` of an aws access). */

@@ -18,3 +18,9 @@ export const sqs: Extractor = (_action, input, ctx) => {
   if (name) return [arn(ctx, 'sqs', name, { account: str(input.QueueOwnerAWSAccountId) ?? ctx.account })];
   return [];
 };
+
+/** The one string the SQS extractor's answer depends on (with the context): the queue URL when given (see dynamodbKey). */
+export const sqsKey = (_action: string, input: Record<string, unknown>): string | undefined => {
+  const url = input.QueueUrl;
+  return typeof url === 'string' && url.length > 0 ? url : undefined;
+};
