@@ -132,9 +132,16 @@ export async function bench(opts: BenchOptions): Promise<Record<string, number |
     // the agent. The arms differ only in plain fields: which function the module slots
     // (http/https `request`/`get`, global `fetch`) hold, whether the agent is attached, and which
     // `send` the SDK call goes through.
+    // The agent as it ships (the `npm run build` bundle, what a Lambda function loads), not the
+    // sources through tsx, whose every cross-module reference is a getter call on a module object.
+    // Built inside node_modules so that its external packages resolve from this repository.
     uninstall();
+    const built = join(ROOT, 'node_modules', '.cache', 'warden-bench-agent');
+    buildAgent(built);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const shipped = require(join(built, 'agent.js')) as typeof import('../../engine/agent');
     const originals = { http: { request: http.request, get: http.get }, https: { request: https.request, get: https.get }, fetch: globalThis.fetch };
-    const agent = install({ env: ENV, policy });
+    const agent = shipped.install({ env: ENV, policy });
     agent.beginInvocation();
     const s = state();
     const hooked = { http: { request: http.request, get: http.get }, https: { request: https.request, get: https.get }, fetch: globalThis.fetch };
@@ -244,6 +251,14 @@ function hookOnly(which: 'http' | 'fetch', policy: ReturnType<typeof compilePoli
   }
 }
 
+/** The same build as `npm run build` for the agent entries (the policy store is a file of its own), into `dir`. */
+function buildAgent(dir: string): void {
+  buildSync({
+    entryPoints: { agent: join(ROOT, 'engine/agent/index.ts'), 'agent-policy-store': join(ROOT, 'engine/agent/policy-store.ts') },
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', define: { WARDEN_AGENT_SPLIT: 'true' }, outdir: dir, logLevel: 'warning',
+  });
+}
+
 /** An access the decide fixture allows for its first function (svc-000-api): the first decision after install. */
 const FIRST_ACCESS = { kind: 'aws', service: 'dynamodb', action: 'PutItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/t-0-0' };
 
@@ -259,11 +274,7 @@ export function coldStart(opts: BenchOptions): Record<string, number> {
     const fixture = buildFixture(100, 100, 0);
     const bundle = toBundle(compilePolicy(fixture.repo));
     writeFileSync(join(dir, 'policy.json'), JSON.stringify(bundle));
-    // the same build as `npm run build` for the agent entries (the policy store is a file of its own)
-    buildSync({
-      entryPoints: { agent: join(ROOT, 'engine/agent/index.ts'), 'agent-policy-store': join(ROOT, 'engine/agent/policy-store.ts') },
-      bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', define: { WARDEN_AGENT_SPLIT: 'true' }, outdir: dir, logLevel: 'warning',
-    });
+    buildAgent(dir);
     writeAgentLayer(join(dir, 'layer'));
     // split: require (module loading) and install (config, bundle read, hooks); whether zod got loaded;
     // whether the agent read only its function's part through the bundle index (a fallback logs a WARN).
