@@ -9,7 +9,7 @@ import { installFetchCapture } from './capture/fetch';
 import { installHttpCapture } from './capture/http';
 import { installNetCapture } from './capture/net';
 import { installSdkCapture } from './capture/sdk';
-import { clearCovered, connectedAddress, state } from './capture/state';
+import { addExempt, clearCovered, clearExempt, connectedAddress, state } from './capture/state';
 import { configFromEnv, type AgentConfig } from './config';
 import { AgentCore, type DeliveryReport, type EventSink } from './core';
 import { defaultEventBridgeClient, PutEventsSink } from './emitter';
@@ -146,7 +146,7 @@ export function install(opts: InstallOptions = {}): AgentCore {
     log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: error.message, mode: agent.mode,
       consequence: agent.mode === 'block' && !config.failOpen ? 'failing closed: every access is denied' : 'failing open: every access is allowed and reported with failOpen=true' }));
   }
-  for (const e of config.exemptEndpoints) s.exempt.add(e);
+  for (const e of config.exemptEndpoints) addExempt(e);
   s.agent = agent;
   const uninstallers: Record<CaptureName, () => () => void> = { sdk: installSdkCapture, http: installHttpCapture, fetch: installFetchCapture, net: installNetCapture };
   for (const name of opts.captures ?? ALL_CAPTURES) if (!s.hooks.has(name)) s.hooks.set(name, uninstallers[name]());
@@ -164,7 +164,7 @@ export function uninstall(): void {
   s.hooks.clear();
   s.agent = undefined;
   clearCovered();
-  s.exempt.clear();
+  clearExempt();
   s.addresses?.clear();
 }
 

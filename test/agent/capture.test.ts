@@ -13,6 +13,7 @@ import type { AccessEvent } from '../../engine/events/access-event';
 import { AccessEventSchema } from '../../engine/events/access-event';
 import { AccessDeniedByPolicy, flush, install, uninstall, withWarden, type InstallOptions } from '../../engine/agent';
 import { patchClientClass } from '../../engine/agent/capture/sdk';
+import { addExempt, clearExempt, isExempt, state } from '../../engine/agent/capture/state';
 import { startPutEventsServer, type PutEventsServer } from '../../engine/local/putevents-server';
 import { fakePolicy, type FakePolicyOptions } from './fake-policy';
 import { get, httpServer, httpsServer, request, tcpServer, TLS, type LocalServer } from './servers';
@@ -219,6 +220,29 @@ describe('net / tls catch-all', () => {
 });
 
 const hasWardenMiddleware = (c: { middlewareStack: { identify(): string[] } }) => c.middlewareStack.identify().some((n) => n.startsWith('wardenAccessMiddleware'));
+
+describe('exempt endpoints, remembered per endpoint', () => {
+  it('follows every change of the exempt set, also one made without the epoch (another copy of the agent)', () => {
+    const mark = {};
+    expect(isExempt('a.example:443', mark)).toBe(false);
+    addExempt('a.example:443');
+    expect(isExempt('a.example:443', mark)).toBe(true);
+    clearExempt();
+    expect(isExempt('a.example:443', mark)).toBe(false);
+    state().exempt.add('a.example:443'); // no epoch bump: the size still changed
+    expect(isExempt('a.example:443', mark)).toBe(true);
+    state().exempt.clear();
+    expect(isExempt('a.example:443', mark)).toBe(false);
+  });
+
+  it('an endpoint made exempt after it was decided is no longer captured', async () => {
+    start('block', { allowHosts: ['example.org'] });
+    const url = `http://127.0.0.1:${web.port}/x`;
+    await expect(get(http, url)).rejects.toMatchObject({ name: 'AccessDeniedByPolicy' });
+    addExempt(`127.0.0.1:${web.port}`);
+    expect(await get(http, url)).toMatchObject({ status: 200 });
+  });
+});
 
 describe('covered endpoints across installs', () => {
   it('an endpoint decided by the http hook is covered again after an uninstall and a new install (no second, tcp, report)', async () => {

@@ -4,7 +4,7 @@
  * through a reference taken before the agent was installed still meets the socket catch-all.
  */
 import { urlEndpoints } from './http';
-import { cover, observeEndpoint, state } from './state';
+import { cover, isExempt, observeEndpoint, state } from './state';
 
 type Fetch = typeof globalThis.fetch;
 const S = state();
@@ -38,7 +38,7 @@ function makeWrapper(original: Fetch): Fetch {
     const u = url === undefined ? undefined : urlEndpoints.get(url);
     if (u === undefined) return original.call(this, input, init);
     const e = u.endpoint;
-    if (S.exempt.has(e.endpoint)) return original.call(this, input, init);
+    if (isExempt(e.endpoint, e)) return original.call(this, input, init);
     const rec = observeEndpoint(agent, e);
     if (rec.blocked) return Promise.reject(new TypeError('fetch failed', { cause: agent.deniedError(rec) }));
     cover(e.endpoint, e);

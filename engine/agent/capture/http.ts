@@ -10,7 +10,7 @@
 import http = require('node:http');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import https = require('node:https');
-import { DECIDED, EndpointAccesses, cover, observeEndpoint, UrlEndpoints, endpointKey, normalizeHost, state, type Endpoint } from './state';
+import { DECIDED, EndpointAccesses, cover, isExempt, observeEndpoint, UrlEndpoints, endpointKey, normalizeHost, state, type Endpoint } from './state';
 
 const accesses = new EndpointAccesses('http');
 /** http(s) URL strings → endpoint (shared with the fetch capture). */
@@ -120,7 +120,7 @@ function decide(args: unknown[], defaultPort: number): Error | undefined {
   const agent = S.agent;
   if (agent === undefined) return undefined;
   const e = endpointOf(args, defaultPort);
-  if (e === undefined || S.exempt.has(e.endpoint)) return undefined;
+  if (e === undefined || isExempt(e.endpoint, e)) return undefined;
   const rec = observeEndpoint(agent, e);
   if (rec.blocked) return agent.deniedError(rec);
   cover(e.endpoint, e);

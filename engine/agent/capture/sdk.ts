@@ -19,7 +19,7 @@ import Module from 'node:module';
 import { RESOURCE_KEYS, extractResources, partitionOf, servicePrefix } from '../extractors';
 import type { Access } from '../../events/access-event';
 import { AgentCore, type AccessRecord } from '../core';
-import { DECIDED, EXEMPT, cover, endpointKey, state, type CoverMark } from './state';
+import { DECIDED, EXEMPT, addExempt, cover, endpointKey, state, type CoverMark } from './state';
 
 const PATCHED = Symbol.for('warden.agent.sdkPatched');
 /** On a client: it decides through the middleware (the fallback) */
@@ -177,7 +177,7 @@ function decideCall(c: ClientCache, action: string, input: unknown, req: SmithyR
 /** The agent's own client (PutEvents): its request is marked and its endpoint exempt, nothing is decided. */
 function exemptRequest(req: SmithyRequest | undefined): void {
   if (req?.headers) req.headers[DECIDED] = true;
-  if (req?.hostname) S.exempt.add(endpointKey(req.hostname, req.port ?? (req.protocol === 'http:' ? 80 : 443)));
+  if (req?.hostname) addExempt(endpointKey(req.hostname, req.port ?? (req.protocol === 'http:' ? 80 : 443)));
 }
 
 /** One call on its way to the request handler. */

@@ -23,6 +23,8 @@ export interface CaptureState {
   addresses?: Map<string, string>;
   /** bumped each time `covered` is emptied (see `cover`) */
   coveredEpoch?: number;
+  /** bumped each time `exempt` changes through addExempt/clearExempt (see `isExempt`) */
+  exemptEpoch?: number;
 }
 
 const SLOT = Symbol.for('warden.agent.state');
@@ -36,6 +38,7 @@ function sharedState(): CaptureState {
   }
   s.addresses ??= new Map();
   s.coveredEpoch ??= 0;
+  s.exemptEpoch ??= 0;
   return s;
 }
 
@@ -66,6 +69,35 @@ export function clearCovered(): void {
   STATE.coveredEpoch = (STATE.coveredEpoch ?? 0) + 1;
 }
 
+/** Remembers whether an endpoint is exempt, as of one state of the exempt set. */
+export interface ExemptMark { exemptEpoch?: number; exemptSize?: number; exempt?: boolean }
+
+/**
+ * Whether `endpoint` is exempt (never captured), looked up in the set only when the set changed
+ * since `mark` last saw it (its epoch, and its size: a copy of the agent that changes the set
+ * without the epoch still changes its size).
+ */
+export function isExempt(endpoint: string, mark: ExemptMark): boolean {
+  const s = STATE;
+  const set = s.exempt;
+  if (mark.exemptEpoch === s.exemptEpoch && mark.exemptSize === set.size) return mark.exempt === true;
+  const v = set.has(endpoint);
+  mark.exempt = v; mark.exemptEpoch = s.exemptEpoch; mark.exemptSize = set.size;
+  return v;
+}
+
+export function addExempt(endpoint: string): void {
+  const s = STATE;
+  if (s.exempt.has(endpoint)) return;
+  s.exempt.add(endpoint);
+  s.exemptEpoch = (s.exemptEpoch ?? 0) + 1;
+}
+
+export function clearExempt(): void {
+  STATE.exempt.clear();
+  STATE.exemptEpoch = (STATE.exemptEpoch ?? 0) + 1;
+}
+
 export function endpointKey(host: string, port: number | string): string {
   return `${host.toLowerCase()}:${port}`;
 }
@@ -82,7 +114,7 @@ export function isIpLiteral(host: string): boolean {
 }
 
 /** One endpoint as the hooks see it: the access to observe, its cache key, and `host:port` (lower case). */
-export interface Endpoint extends CoverMark {
+export interface Endpoint extends CoverMark, ExemptMark {
   readonly access: Access; readonly key: string; readonly endpoint: string; readonly host: string; readonly port: number;
   /** the record the last `observe` of this access returned (counted again through `recount` while it holds) */
   rec?: AccessRecord;
