@@ -49,6 +49,13 @@ describe('UrlEndpoints: the host and port the WHATWG parser reads', () => {
     }), { numRuns: 3000 });
   });
 
+  it('the last host remembered: only a URL whose authority ends where the remembered one ends reuses it', () => {
+    const urls = new UrlEndpoints(new EndpointAccesses('http'));
+    const seq = ['http://a.example/x', 'http://a.example.evil/x', 'http://a.example/y', 'http://a.example@evil.example/', 'http://a.example/z',
+      'http://a.example:81/', 'http://a.example', 'http://a.example?q', 'http://a.example#f', 'http://a.example\\evil', 'http://a.examplex/', 'https://a.example/', 'http://a.example%2eevil/'];
+    for (const u of seq) expect(ours(urls, u)).toBe(whatwg(u));
+  });
+
   it('a URL seen again costs no parse: the same endpoint object per prefix', () => {
     const urls = new UrlEndpoints(new EndpointAccesses('http'));
     const a = urls.get('http://h.example:81/a?x=1')!;

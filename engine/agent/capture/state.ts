@@ -168,9 +168,21 @@ export interface UrlEndpoint {
 
 export class UrlEndpoints {
   private readonly map = new Map<string, UrlEndpoint | null>();
+  /** the last prefix answered from the map, and its answer: a URL on the same host (any path) is a `startsWith` */
+  private lastPrefix: string | undefined;
+  private lastHit: UrlEndpoint | undefined;
   constructor(private readonly accesses: EndpointAccesses, private readonly max = 10_000) {}
 
   get(url: string): UrlEndpoint | undefined {
+    // The same authority as last time: the URL starts with that prefix (which holds no delimiter
+    // after its scheme) and a delimiter or the end follows, so the scan below would end there too.
+    const lp = this.lastPrefix;
+    if (lp !== undefined && url.startsWith(lp)) {
+      const n = lp.length;
+      if (url.length === n) return this.lastHit;
+      const c = url.charCodeAt(n);
+      if (c === 47 /* / */ || c === 92 /* \\ */ || c === 63 /* ? */ || c === 35 /* # */) return this.lastHit;
+    }
     // Fast path only for a URL starting exactly with "http://" or "https://"; anything else (leading
     // spaces, upper case scheme, tabs in the scheme, ...) goes through the parser on the whole string.
     let from: number;
@@ -195,8 +207,9 @@ export class UrlEndpoints {
       e = this.parse(prefix);
       this.map.set(prefix, e);
     }
+    if (e !== null) { this.lastPrefix = prefix; this.lastHit = e; return e; }
     // the prefix alone does not parse: let the whole URL decide (the library rejects it, or names a host)
-    return e ?? this.parse(url) ?? undefined;
+    return this.parse(url) ?? undefined;
   }
 
   private parse(url: string): UrlEndpoint | null {
