@@ -103,7 +103,15 @@ export class AgentCore {
   private currentMode: Mode;
   private currentPolicy: CompiledPolicy | undefined;
   private generation = 0;
-  readonly stats: AgentStats = { observed: 0, decisions: 0, blocked: 0, failOpenDecisions: 0, decideErrors: 0, eventsSent: 0, eventsLogged: 0, flushes: 0 };
+  /** the counters `observe` bumps on every call live on the agent itself (one object fewer touched per call) */
+  private observedCount = 0;
+  private blockedCount = 0;
+  private failOpenCount = 0;
+  private readonly counters = { decisions: 0, decideErrors: 0, eventsSent: 0, eventsLogged: 0, flushes: 0 };
+  /** A snapshot of the agent's counters. */
+  get stats(): AgentStats {
+    return { observed: this.observedCount, blocked: this.blockedCount, failOpenDecisions: this.failOpenCount, ...this.counters };
+  }
   private readonly records = new Map<string, AccessRecord>();
   /** `address|port` → whether a deny rule matches it (see deniesAddress). */
   private readonly addressVerdicts = new Map<string, { deny: boolean; decidedAt: number; generation: number }>();
@@ -177,7 +185,7 @@ export class AgentCore {
     try {
       deny = policy.decide(this.identity, { kind: 'tcp', address, port }, now).verdict === 'deny';
     } catch (err) {
-      this.stats.decideErrors++;
+      this.counters.decideErrors++;
       deny = true;
       this.o.log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: 'policy decide threw on a resolved address; deciding deny', address, port, error: String(err) }));
     }
@@ -213,11 +221,11 @@ export class AgentCore {
   }
 
   private count(rec: AccessRecord, now: number): void {
-    this.stats.observed++;
+    this.observedCount++;
     if (rec.pending++ === 0) rec.windowFirst = now;
     rec.lastSeen = now;
-    if (rec.blocked) this.stats.blocked++;
-    if (rec.failOpen) this.stats.failOpenDecisions++;
+    if (rec.blocked) this.blockedCount++;
+    if (rec.failOpen) this.failOpenCount++;
     if (this.invocationDepth === 0 && !this.flushScheduled && this.isDue(rec, now)) this.scheduleFlush();
   }
 
@@ -239,10 +247,10 @@ export class AgentCore {
     const run = async (): Promise<DeliveryReport> => {
       const events = this.collect(this.o.clock(), opts.final ?? false);
       if (events.length === 0) return { sent: 0, logged: 0 };
-      this.stats.flushes++;
+      this.counters.flushes++;
       const r = await this.o.sink.send(events, this.o.config.flushBudgetMs);
-      this.stats.eventsSent += r.sent;
-      this.stats.eventsLogged += r.logged;
+      this.counters.eventsSent += r.sent;
+      this.counters.eventsLogged += r.logged;
       return r;
     };
     const p = this.flushChain.then(run, run);
@@ -301,7 +309,7 @@ export class AgentCore {
   }
 
   private decideNew(key: string, access: Access, now: number, previous: AccessRecord | undefined): AccessRecord {
-    this.stats.decisions++;
+    this.counters.decisions++;
     let verdict: Verdict;
     let rule: string | null;
     let severity: Severity;
@@ -314,7 +322,7 @@ export class AgentCore {
         ({ verdict, rule, severity } = policy.decide(this.identity, access, now));
       } catch (err) {
         // The contract says decide never throws; if it does, fail closed and say so once per access.
-        this.stats.decideErrors++;
+        this.counters.decideErrors++;
         verdict = 'deny'; rule = RULE_DECIDE_ERROR; severity = 'high';
         this.o.log(JSON.stringify({ level: 'ERROR', source: 'warden.agent', message: 'policy decide threw; deciding deny', access, error: String(err) }));
       }
