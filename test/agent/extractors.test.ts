@@ -162,13 +162,18 @@ describe('memoized names (the SDK capture keys its cache by the returned string)
 
 describe('resource keys (the SDK capture counts a repeat of its last call without extracting)', () => {
   // inputs in the shapes the extractors read, with the fields that change the answer
-  const str = fc.constantFrom(undefined, '', 'orders', 'users', 'arn:aws:dynamodb:eu-west-1:111122223333:table/t', 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs', 'http://127.0.0.1:9/123456789012/q', 5 as unknown as string);
+  const str = fc.constantFrom(undefined, '', 'orders', 'users', '/app/db', 'alias/k', '123456789012:function:f', 'arn:aws:dynamodb:eu-west-1:111122223333:table/t', 'arn:aws:sns:us-east-1:123456789012:t', 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs', 'http://127.0.0.1:9/123456789012/q', 5 as unknown as string);
   const input = fc.record({
     TableName: str, TableArn: str, ResourceArn: str, IndexName: str, QueueUrl: str, QueueName: str, QueueOwnerAWSAccountId: str,
     RequestItems: fc.constantFrom(undefined, { a: [] }, { orders: [], users: [] }),
     TransactItems: fc.constantFrom(undefined, [{ Put: { TableName: 'x' } }]),
+    TopicArn: str, TargetArn: str, SubscriptionArn: str, Name: str, FunctionName: str, Qualifier: str, LayerName: str, Resource: str,
+    SecretId: str, SecretIdList: fc.constantFrom(undefined, ['orders'], ['orders', 'users']), Names: fc.constantFrom(undefined, ['/a', 'b']), Path: str,
+    KeyId: str, SourceKeyId: str, DestinationKeyId: str, AliasName: str, StreamName: str, StreamARN: str, ConsumerARN: str, ResourceARN: str,
   }, { requiredKeys: [] });
-  const action = fc.constantFrom('GetItem', 'PutItem', 'Query', 'BatchGetItem', 'BatchWriteItem', 'TransactWriteItems', 'TransactGetItems', 'SendMessage', 'CreateQueue', 'GetQueueUrl');
+  const action = fc.constantFrom('GetItem', 'PutItem', 'Query', 'BatchGetItem', 'BatchWriteItem', 'TransactWriteItems', 'TransactGetItems', 'SendMessage', 'CreateQueue', 'GetQueueUrl',
+    'Publish', 'CreateTopic', 'Invoke', 'GetFunction', 'GetSecretValue', 'BatchGetSecretValue', 'CreateSecret', 'GetParameter', 'PutParameter', 'GetParameters', 'DeleteParameters',
+    'GetParametersByPath', 'GetDocument', 'ListTagsForResource', 'Encrypt', 'Decrypt', 'ReEncrypt', 'CreateAlias', 'PutRecord', 'DescribeStream');
   const c = { region: 'us-east-1', account: '123456789012', partition: 'aws' };
 
   test.each(Object.keys(RESOURCE_KEYS))('%s: two calls with the same operation and key name the same resources', (service) => {
@@ -187,5 +192,13 @@ describe('resource keys (the SDK capture counts a repeat of its last call withou
     expect(RESOURCE_KEYS.dynamodb!('BatchGetItem', { TableName: 'orders' })).toBeUndefined();
     expect(RESOURCE_KEYS.sqs!('SendMessage', { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs' })).toBe('https://sqs.us-east-1.amazonaws.com/123456789012/jobs');
     expect(RESOURCE_KEYS.sqs!('CreateQueue', { QueueName: 'jobs' })).toBeUndefined();
+    expect(RESOURCE_KEYS.sns!('Publish', { TopicArn: 'arn:aws:sns:us-east-1:123456789012:t', Message: 'x' })).toBe('arn:aws:sns:us-east-1:123456789012:t');
+    expect(RESOURCE_KEYS.lambda!('Invoke', { FunctionName: 'f', Payload: '{}' })).toBe('f');
+    expect(RESOURCE_KEYS.lambda!('Invoke', { FunctionName: 'f', Qualifier: 'live' })).toBeUndefined();
+    expect(RESOURCE_KEYS.secretsmanager!('GetSecretValue', { SecretId: 'db' })).toBe('db');
+    expect(RESOURCE_KEYS.ssm!('GetParameter', { Name: '/app/db', WithDecryption: true })).toBe('/app/db');
+    expect(RESOURCE_KEYS.ssm!('GetParameters', { Names: ['/a'] })).toBeUndefined();
+    expect(RESOURCE_KEYS.kms!('Decrypt', { KeyId: 'alias/k', CiphertextBlob: new Uint8Array() })).toBe('alias/k');
+    expect(RESOURCE_KEYS.kinesis!('PutRecord', { StreamName: 's', Data: new Uint8Array(), PartitionKey: 'p' })).toBe('s');
   });
 });

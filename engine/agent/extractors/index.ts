@@ -3,14 +3,14 @@ import type { Extractor } from './context';
 import { dynamodb, dynamodbKey } from './dynamodb';
 import { events } from './events';
 import { iam } from './iam';
-import { kinesis } from './kinesis';
-import { kms } from './kms';
-import { lambda } from './lambda';
+import { kinesis, kinesisKey } from './kinesis';
+import { kms, kmsKey } from './kms';
+import { lambda, lambdaKey } from './lambda';
 import { s3 } from './s3';
-import { secretsmanager } from './secretsmanager';
-import { sns } from './sns';
+import { secretsmanager, secretsmanagerKey } from './secretsmanager';
+import { sns, snsKey } from './sns';
 import { sqs, sqsKey } from './sqs';
-import { ssm } from './ssm';
+import { ssm, ssmKey } from './ssm';
 import { states } from './states';
 import { sts } from './sts';
 
@@ -27,7 +27,7 @@ export const EXTRACTORS: Readonly<Record<string, Extractor>> = {
  * the same operation, key and context have the same resources (a property test holds each to it).
  */
 export const RESOURCE_KEYS: Readonly<Record<string, (action: string, input: Record<string, unknown>) => string | undefined>> = {
-  dynamodb: dynamodbKey, sqs: sqsKey,
+  dynamodb: dynamodbKey, sqs: sqsKey, sns: snsKey, lambda: lambdaKey, secretsmanager: secretsmanagerKey, ssm: ssmKey, kms: kmsKey, kinesis: kinesisKey,
 };
 
 /** SDK `serviceId` → IAM service prefix (the `service` of an aws access). */

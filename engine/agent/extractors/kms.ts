@@ -11,3 +11,10 @@ export const kms: Extractor = (action, input, ctx) => {
   if (action === 'ReEncrypt') out.push(toArn(str(input.DestinationKeyId)));
   return [...new Set(out.filter((x): x is string => !!x))];
 };
+
+/** The one string the KMS extractor's answer depends on: KeyId, except for ReEncrypt (see dynamodbKey). */
+export const kmsKey = (action: string, input: Record<string, unknown>): string | undefined => {
+  if (action === 'ReEncrypt') return undefined;
+  const id = input.KeyId;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+};

@@ -19,3 +19,11 @@ export const lambda: Extractor = (_action, input, ctx) => {
   const res = str(input.Resource) ?? str(input.ResourceArn);
   return res ? [res] : [];
 };
+
+/** The one string the Lambda extractor's answer depends on: FunctionName, when no Qualifier is given (see dynamodbKey). */
+export const lambdaKey = (_action: string, input: Record<string, unknown>): string | undefined => {
+  const fn = input.FunctionName;
+  if (typeof fn !== 'string' || fn.length === 0) return undefined;
+  const q = input.Qualifier;
+  return typeof q === 'string' && q.length > 0 ? undefined : fn;
+};

@@ -14,3 +14,10 @@ export const secretsmanager: Extractor = (action, input, ctx) => {
   const one = secret(ctx, str(input.SecretId) ?? (action === 'CreateSecret' ? str(input.Name) : undefined));
   return one ? [one] : [];
 };
+
+/** The one string the Secrets Manager extractor's answer depends on: SecretId, outside batch reads (see dynamodbKey). */
+export const secretsmanagerKey = (action: string, input: Record<string, unknown>): string | undefined => {
+  if (action === 'BatchGetSecretValue') return undefined;
+  const id = input.SecretId;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+};

@@ -7,3 +7,9 @@ export const sns: Extractor = (action, input, ctx) => {
   if (action === 'CreateTopic' && str(input.Name)) return [arn(ctx, 'sns', str(input.Name)!)];
   return [];
 };
+
+/** The one string the SNS extractor's answer depends on: TopicArn when given (see dynamodbKey). */
+export const snsKey = (_action: string, input: Record<string, unknown>): string | undefined => {
+  const t = input.TopicArn;
+  return typeof t === 'string' && t.length > 0 ? t : undefined;
+};

@@ -17,3 +17,10 @@ export const ssm: Extractor = (action, input, ctx) => {
   const r = str(input.ResourceId);
   return r && isArn(r) ? [r] : [];
 };
+
+/** The one string the SSM extractor's answer depends on: Name, for the single-parameter operations (see dynamodbKey). */
+export const ssmKey = (action: string, input: Record<string, unknown>): string | undefined => {
+  if (action === 'GetParameters' || action === 'DeleteParameters' || action === 'GetParametersByPath' || action.includes('Document') || !action.includes('Parameter')) return undefined;
+  const n = input.Name;
+  return typeof n === 'string' && n.length > 0 ? n : undefined;
+};
