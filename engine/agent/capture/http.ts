@@ -68,7 +68,6 @@ export function endpointOf(args: unknown[], moduleDefaultPort: number): Endpoint
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
       switch (k) {
-        case 'headers': { const hd = opts.headers as Record<symbol, unknown> | null | undefined; if (hd && hd[DECIDED] === true) return undefined; break; } // decided (and marked) by the SDK capture
         case 'socketPath': if (typeof opts.socketPath === 'string') return undefined; break; // unix socket: not network access
         case 'hostname': hostname = opts.hostname; named = true; break;
         case 'port': port = opts.port; named = true; break;

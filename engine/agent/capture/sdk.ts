@@ -16,7 +16,7 @@
  * for commands that do not carry their operation name in their schema (older SDK copies).
  */
 import Module from 'node:module';
-import { RESOURCE_KEYS, extractResources, partitionOf, servicePrefix } from '../extractors';
+import { RESOURCE_KEYS, extractResources, partitionOf, servicePrefix, type ResourceKey } from '../extractors';
 import type { Access } from '../../events/access-event';
 import { AgentCore, type AccessRecord } from '../core';
 import { DECIDED, EXEMPT, addExempt, cover, endpointKey, state, type CoverMark } from './state';
@@ -24,7 +24,6 @@ import { DECIDED, EXEMPT, addExempt, cover, endpointKey, state, type CoverMark }
 const PATCHED = Symbol.for('warden.agent.sdkPatched');
 /** On a client: it decides through the middleware (the fallback) */
 const INSTRUMENTED = Symbol.for('warden.agent.sdkInstrumented');
-const REGION = Symbol.for('warden.agent.region');
 /** On the options `send` passes to the request handler: the call to decide there */
 const CALL = Symbol.for('warden.agent.sdkCall');
 /** On a request handler object: its own `handle`, wrapped */
@@ -50,15 +49,12 @@ const patchedClasses = new Set<ClientClass>();
 // One wrapper per original send, reused across install/uninstall: a stable function stays optimized.
 const sendWrappers = new WeakMap<Send, Send>();
 
+/** The client's region (its config may hold a provider); resolved once per client, kept in its ClientCache. */
 async function regionOf(client: SmithyClient): Promise<string> {
-  const cached = client[REGION];
-  if (typeof cached === 'string') return cached;
   const r = client.config?.region;
   let region: string;
   try { region = String((typeof r === 'function' ? await (r as () => unknown)() : r) ?? ''); } catch { region = ''; }
-  region ||= state().agent?.identity.region ?? '';
-  client[REGION] = region;
-  return region;
+  return region || (state().agent?.identity.region ?? '');
 }
 
 /** "GetItemCommand" → "GetItem", computed once per command name (not per call). */
@@ -95,7 +91,7 @@ interface ClientCache extends CoverMark {
   accesses: Map<string, Map<string, Entry>>;
   size: number;
   /** the service's resource key (RESOURCE_KEYS), if it has one */
-  resourceKey: ((action: string, input: Record<string, unknown>) => string | undefined) | undefined;
+  resourceKey: ResourceKey | undefined;
   /**
    * The client's last call with one resource named by a resource key: its operation, key, endpoint,
    * context and record. A call equal in all of them is counted on that record (AgentCore.recount)
@@ -118,7 +114,7 @@ function accessOf(c: ClientCache, action: string, resource: string | undefined, 
   if (e !== undefined && e.access.host === host && e.access.port === port) return e;
   const access: Access = resource === undefined ? { kind: 'aws', service: c.service, action, host, port } : { kind: 'aws', service: c.service, action, resource, host, port };
   const fresh: Entry = { access, key: AgentCore.keyOf(access) };
-  if (e === undefined && ++c.size > 1_000) { c.accesses.clear(); c.size = 1; byResource = new Map([[r, fresh]]); c.accesses.set(action, byResource); return fresh; }
+  if (e === undefined && ++c.size > 1_000) { c.accesses.clear(); c.size = 1; byResource = new Map(); c.accesses.set(action, byResource); }
   byResource.set(r, fresh);
   return fresh;
 }
@@ -142,7 +138,7 @@ function decideCall(c: ClientCache, action: string, input: unknown, req: SmithyR
   const agent = S.agent;
   if (!agent) return undefined;
   const host = req?.hostname;
-  const port = req?.port ?? (req?.protocol === 'http:' ? 80 : 443);
+  const port = portOf(req);
   const account = agent.identity.account ?? '';
   let ctx = c.ctx;
   if (ctx === undefined || ctx.region !== region || ctx.account !== account) ctx = c.ctx = { region, account, partition: partitionOf(region) };
@@ -174,10 +170,38 @@ function decideCall(c: ClientCache, action: string, input: unknown, req: SmithyR
   return undefined;
 }
 
+/** The port a request goes to: its own, or its scheme's. */
+function portOf(req: SmithyRequest | undefined): number {
+  return req?.port ?? (req?.protocol === 'http:' ? 80 : 443);
+}
+
 /** The agent's own client (PutEvents): its request is marked and its endpoint exempt, nothing is decided. */
 function exemptRequest(req: SmithyRequest | undefined): void {
   if (req?.headers) req.headers[DECIDED] = true;
-  if (req?.hostname) addExempt(endpointKey(req.hostname, req.port ?? (req.protocol === 'http:' ? 80 : 443)));
+  if (req?.hostname) addExempt(endpointKey(req.hostname, portOf(req)));
+}
+
+type Proceed<A, B> = (this: unknown, a: A, b: B) => Promise<unknown>;
+
+/**
+ * The one decision step of both paths (request handler and middleware): the agent's own client is
+ * marked exempt; any other call is decided once the client's region is known (resolved on its
+ * first call, synchronous after that). Then `proceed.call(self, a, b)` sends the request, or the
+ * returned promise rejects with the AccessDeniedByPolicy and nothing is sent.
+ */
+function decideThen<A, B>(client: SmithyClient, c: ClientCache, action: string, input: unknown, req: SmithyRequest | undefined, proceed: Proceed<A, B>, self: unknown, a: A, b: B): Promise<unknown> {
+  if (client[EXEMPT]) { exemptRequest(req); return proceed.call(self, a, b); }
+  const region = c.region;
+  if (region !== undefined) {
+    const denied = decideCall(c, action, input, req, region);
+    return denied === undefined ? proceed.call(self, a, b) : Promise.reject(denied);
+  }
+  return regionOf(client).then((r) => {
+    c.region = r;
+    const denied = decideCall(c, action, input, req, r);
+    if (denied !== undefined) throw denied;
+    return proceed.call(self, a, b);
+  });
 }
 
 /** One call on its way to the request handler. */
@@ -189,24 +213,6 @@ function operationOf(command: unknown): string | undefined {
   if (!Array.isArray(schema) || schema[0] !== 9) return undefined;
   const name: unknown = schema[2];
   return typeof name === 'string' && name.length > 0 ? name : undefined;
-}
-
-/** Decides the call at the request handler, then hands the request on (or rejects it, unsent). */
-function handleCall(original: Handle, self: unknown, call: Call, request: SmithyRequest, options: Record<symbol, unknown>): Promise<unknown> {
-  const client = call.client;
-  if (client[EXEMPT]) { exemptRequest(request); return original.call(self, request, options); }
-  const c = cacheOf(client);
-  const region = c.region;
-  if (region !== undefined) {
-    const denied = decideCall(c, call.action, call.input, request, region);
-    return denied === undefined ? original.call(self, request, options) : Promise.reject(denied);
-  }
-  return regionOf(client).then((r) => {
-    c.region = r;
-    const denied = decideCall(c, call.action, call.input, request, r);
-    if (denied !== undefined) throw denied;
-    return original.call(self, request, options);
-  });
 }
 
 /**
@@ -222,7 +228,7 @@ function wrapHandler(h: RequestHandler): boolean {
   h.handle = function handle(this: unknown, request: SmithyRequest, options?: Record<symbol, unknown>) {
     const call = options?.[CALL] as Call | undefined;
     if (call === undefined || S.agent === undefined) return original.call(this, request, options);
-    return handleCall(original, this, call, request, options!);
+    return decideThen(call.client, cacheOf(call.client), call.action, call.input, request, original, this, request, options);
   };
   h[HANDLER] = original;
   return true;
@@ -234,19 +240,7 @@ function wardenMiddleware(client: SmithyClient) {
     const action = actionOf(context.commandName);
     return (args: { input?: unknown; request?: SmithyRequest }): Promise<unknown> => {
       if (!S.agent) return next(args);
-      if (client[EXEMPT]) { exemptRequest(args.request); return next(args); }
-      // The region is resolved once per client; after that the decision is synchronous.
-      const region = c.region;
-      if (region !== undefined) {
-        const denied = decideCall(c, action, args.input, args.request, region);
-        return denied === undefined ? next(args) : Promise.reject(denied);
-      }
-      return regionOf(client).then((r) => {
-        c.region = r;
-        const denied = decideCall(c, action, args.input, args.request, r);
-        if (denied !== undefined) throw denied;
-        return next(args);
-      });
+      return decideThen(client, c, action, args.input, args.request, next, undefined, args, undefined);
     };
   };
 }
