@@ -7,6 +7,13 @@ export interface ExtractContext {
   partition: string;
 }
 
+/**
+ * Where an extractor's answer for a call depends on one input string only (with the operation and
+ * the context): that string, else undefined. Two calls with the same operation, key and context
+ * name the same resources (property-tested per service).
+ */
+export type ResourceKey = (action: string, input: Record<string, unknown>) => string | undefined;
+
 /** A pure function: command name (without "Command") + input → the resource ARNs it acts on ([] when none or unknown). */
 export type Extractor = (action: string, input: Record<string, unknown>, ctx: ExtractContext) => string[];
 

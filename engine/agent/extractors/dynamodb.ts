@@ -1,4 +1,4 @@
-import { arn, isArn, memo, str, uniq, type Extractor, type ExtractContext } from './context';
+import { arn, isArn, memo, str, uniq, type Extractor, type ExtractContext, type ResourceKey } from './context';
 
 const tableArn = (ctx: ExtractContext, name: string) => arn(ctx, 'dynamodb', `table/${name}`);
 const table = (ctx: ExtractContext, name: string | undefined) => (name ? (isArn(name) ? name : memo(ctx, 'dynamodb:table', name, tableArn)) : undefined);
@@ -29,10 +29,7 @@ export const dynamodb: Extractor = (action, input, ctx) => {
  * without extracting again. TableName wins over TableArn/ResourceArn; an index or a batch/transact
  * operation names more than the table.
  */
-export const dynamodbKey = (action: string, input: Record<string, unknown>): string | undefined => {
+export const dynamodbKey: ResourceKey = (action, input) => {
   if (action === 'BatchGetItem' || action === 'BatchWriteItem' || action === 'TransactWriteItems' || action === 'TransactGetItems') return undefined;
-  const name = input.TableName;
-  if (typeof name !== 'string' || name.length === 0) return undefined;
-  const index = input.IndexName;
-  return typeof index === 'string' && index.length > 0 ? undefined : name;
+  return str(input.IndexName) === undefined ? str(input.TableName) : undefined;
 };

@@ -1,5 +1,5 @@
 /** Service → resource extractor, keyed by the IAM service prefix the access event uses. */
-import type { Extractor } from './context';
+import type { Extractor, ResourceKey } from './context';
 import { dynamodb, dynamodbKey } from './dynamodb';
 import { events } from './events';
 import { iam } from './iam';
@@ -14,7 +14,7 @@ import { ssm, ssmKey } from './ssm';
 import { states } from './states';
 import { sts } from './sts';
 
-export type { Extractor, ExtractContext } from './context';
+export type { Extractor, ExtractContext, ResourceKey } from './context';
 export { partitionOf } from './context';
 
 export const EXTRACTORS: Readonly<Record<string, Extractor>> = {
@@ -26,7 +26,7 @@ export const EXTRACTORS: Readonly<Record<string, Extractor>> = {
  * call (with the operation and the context), or undefined when it depends on more. Two calls with
  * the same operation, key and context have the same resources (a property test holds each to it).
  */
-export const RESOURCE_KEYS: Readonly<Record<string, (action: string, input: Record<string, unknown>) => string | undefined>> = {
+export const RESOURCE_KEYS: Readonly<Record<string, ResourceKey>> = {
   dynamodb: dynamodbKey, sqs: sqsKey, sns: snsKey, lambda: lambdaKey, secretsmanager: secretsmanagerKey, ssm: ssmKey, kms: kmsKey, kinesis: kinesisKey,
 };
 

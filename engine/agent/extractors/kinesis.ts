@@ -1,4 +1,4 @@
-import { arn, memo, str, type Extractor, type ExtractContext } from './context';
+import { arn, memo, str, type Extractor, type ExtractContext, type ResourceKey } from './context';
 
 const streamArn = (ctx: ExtractContext, name: string) => arn(ctx, 'kinesis', `stream/${name}`);
 
@@ -12,9 +12,7 @@ export const kinesis: Extractor = (_action, input, ctx) => {
 };
 
 /** The one string the Kinesis extractor's answer depends on: StreamName, when no ARN is given (see dynamodbKey). */
-export const kinesisKey = (_action: string, input: Record<string, unknown>): string | undefined => {
-  const given = (v: unknown) => typeof v === 'string' && v.length > 0;
-  if (given(input.StreamARN) || given(input.ConsumerARN) || given(input.ResourceARN)) return undefined;
-  const n = input.StreamName;
-  return typeof n === 'string' && n.length > 0 ? n : undefined;
+export const kinesisKey: ResourceKey = (_action, input) => {
+  if (str(input.StreamARN) ?? str(input.ConsumerARN) ?? str(input.ResourceARN)) return undefined;
+  return str(input.StreamName);
 };

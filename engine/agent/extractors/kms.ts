@@ -1,4 +1,4 @@
-import { arn, isArn, str, type Extractor } from './context';
+import { arn, isArn, str, type Extractor, type ResourceKey } from './context';
 
 /** KMS: KeyId (SourceKeyId for ReEncrypt) as key id, key ARN, alias name (alias/x) or alias ARN; DestinationKeyId for ReEncrypt too. */
 export const kms: Extractor = (action, input, ctx) => {
@@ -13,8 +13,4 @@ export const kms: Extractor = (action, input, ctx) => {
 };
 
 /** The one string the KMS extractor's answer depends on: KeyId, except for ReEncrypt (see dynamodbKey). */
-export const kmsKey = (action: string, input: Record<string, unknown>): string | undefined => {
-  if (action === 'ReEncrypt') return undefined;
-  const id = input.KeyId;
-  return typeof id === 'string' && id.length > 0 ? id : undefined;
-};
+export const kmsKey: ResourceKey = (action, input) => (action === 'ReEncrypt' ? undefined : str(input.KeyId));

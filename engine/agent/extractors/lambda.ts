@@ -1,4 +1,4 @@
-import { arn, str, type Extractor, type ExtractContext } from './context';
+import { arn, str, type Extractor, type ExtractContext, type ResourceKey } from './context';
 
 /** Normalizes a function name, partial ARN (account:function:name) or full ARN, with an optional qualifier. */
 export function functionArn(ctx: ExtractContext, name: string, qualifier?: string): string {
@@ -21,9 +21,4 @@ export const lambda: Extractor = (_action, input, ctx) => {
 };
 
 /** The one string the Lambda extractor's answer depends on: FunctionName, when no Qualifier is given (see dynamodbKey). */
-export const lambdaKey = (_action: string, input: Record<string, unknown>): string | undefined => {
-  const fn = input.FunctionName;
-  if (typeof fn !== 'string' || fn.length === 0) return undefined;
-  const q = input.Qualifier;
-  return typeof q === 'string' && q.length > 0 ? undefined : fn;
-};
+export const lambdaKey: ResourceKey = (_action, input) => (str(input.Qualifier) === undefined ? str(input.FunctionName) : undefined);

@@ -1,4 +1,4 @@
-import { arn, isArn, memo, str, uniq, type Extractor, type ExtractContext } from './context';
+import { arn, isArn, memo, str, uniq, type Extractor, type ExtractContext, type ResourceKey } from './context';
 
 /**
  * Secrets Manager: SecretId (name or ARN). From a name the random 6-character suffix of the real ARN
@@ -16,8 +16,4 @@ export const secretsmanager: Extractor = (action, input, ctx) => {
 };
 
 /** The one string the Secrets Manager extractor's answer depends on: SecretId, outside batch reads (see dynamodbKey). */
-export const secretsmanagerKey = (action: string, input: Record<string, unknown>): string | undefined => {
-  if (action === 'BatchGetSecretValue') return undefined;
-  const id = input.SecretId;
-  return typeof id === 'string' && id.length > 0 ? id : undefined;
-};
+export const secretsmanagerKey: ResourceKey = (action, input) => (action === 'BatchGetSecretValue' ? undefined : str(input.SecretId));

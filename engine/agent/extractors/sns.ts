@@ -1,4 +1,4 @@
-import { arn, str, type Extractor } from './context';
+import { arn, str, type Extractor, type ResourceKey } from './context';
 
 /** SNS: TopicArn / TargetArn / SubscriptionArn / ResourceArn as given; CreateTopic names the topic. */
 export const sns: Extractor = (action, input, ctx) => {
@@ -9,7 +9,4 @@ export const sns: Extractor = (action, input, ctx) => {
 };
 
 /** The one string the SNS extractor's answer depends on: TopicArn when given (see dynamodbKey). */
-export const snsKey = (_action: string, input: Record<string, unknown>): string | undefined => {
-  const t = input.TopicArn;
-  return typeof t === 'string' && t.length > 0 ? t : undefined;
-};
+export const snsKey: ResourceKey = (_action, input) => str(input.TopicArn);

@@ -1,4 +1,4 @@
-import { arn, memo, str, type Extractor } from './context';
+import { arn, memo, str, type Extractor, type ResourceKey } from './context';
 
 /** The queue ARN from a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>, also local endpoints). */
 export function queueArnFromUrl(url: string, ctx: Parameters<Extractor>[2]): string | undefined {
@@ -20,7 +20,4 @@ export const sqs: Extractor = (_action, input, ctx) => {
 };
 
 /** The one string the SQS extractor's answer depends on (with the context): the queue URL when given (see dynamodbKey). */
-export const sqsKey = (_action: string, input: Record<string, unknown>): string | undefined => {
-  const url = input.QueueUrl;
-  return typeof url === 'string' && url.length > 0 ? url : undefined;
-};
+export const sqsKey: ResourceKey = (_action, input) => str(input.QueueUrl);

@@ -1,4 +1,4 @@
-import { arn, isArn, str, uniq, type Extractor, type ExtractContext } from './context';
+import { arn, isArn, str, uniq, type Extractor, type ExtractContext, type ResourceKey } from './context';
 
 /** A parameter name ("/app/db" or "app-db") or ARN → parameter ARN (IAM form: parameter/app/db). */
 export function parameterArn(ctx: ExtractContext, name: string): string {
@@ -19,8 +19,7 @@ export const ssm: Extractor = (action, input, ctx) => {
 };
 
 /** The one string the SSM extractor's answer depends on: Name, for the single-parameter operations (see dynamodbKey). */
-export const ssmKey = (action: string, input: Record<string, unknown>): string | undefined => {
+export const ssmKey: ResourceKey = (action, input) => {
   if (action === 'GetParameters' || action === 'DeleteParameters' || action === 'GetParametersByPath' || action.includes('Document') || !action.includes('Parameter')) return undefined;
-  const n = input.Name;
-  return typeof n === 'string' && n.length > 0 ? n : undefined;
+  return str(input.Name);
 };
