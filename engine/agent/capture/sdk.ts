@@ -19,7 +19,7 @@ import Module from 'node:module';
 import { RESOURCE_KEYS, extractResources, partitionOf, servicePrefix, type ResourceKey } from '../extractors';
 import type { Access } from '../../events/access-event';
 import { AgentCore, type AccessRecord } from '../core';
-import { DECIDED, EXEMPT, addExempt, cover, endpointKey, state, type CoverMark } from './state';
+import { DECIDED, EXEMPT, addExempt, cover, endpointKey, observeEndpoint, state, type CachedAccess, type CoverMark } from './state';
 
 const PATCHED = Symbol.for('warden.agent.sdkPatched');
 /** On a client: it decides through the middleware (the fallback) */
@@ -70,8 +70,8 @@ function actionOf(commandName: string | undefined): string {
   return action;
 }
 
-/** One access of a client as the hooks reuse it: the access, its cache key, built once. */
-interface Entry { readonly access: Access; readonly key: string }
+/** One access of a client as the hooks reuse it: the access, its cache key (built once), its last record. */
+type Entry = CachedAccess;
 
 /**
  * What one client reuses from call to call: its service prefix, the extractor context (rebuilt
@@ -150,12 +150,12 @@ function decideCall(c: ClientCache, action: string, input: unknown, req: SmithyR
     const resources = extractResources(c.service, action, input, ctx);
     if (resources.length === 0) {
       const e = accessOf(c, action, undefined, host, port);
-      const rec = agent.observe(e.access, e.key);
+      const rec = observeEndpoint(agent, e);
       if (rec.blocked) return agent.deniedError(rec);
     } else {
       for (let i = 0; i < resources.length; i++) {
         const e = accessOf(c, action, resources[i], host, port);
-        const rec = agent.observe(e.access, e.key);
+        const rec = observeEndpoint(agent, e);
         if (key !== undefined && resources.length === 1) { c.lastKey = key; c.lastAction = action; c.lastHost = host; c.lastPort = port; c.lastCtx = ctx; c.lastRec = rec; }
         if (rec.blocked) return agent.deniedError(rec);
       }

@@ -114,14 +114,13 @@ export function isIpLiteral(host: string): boolean {
 }
 
 /** One endpoint as the hooks see it: the access to observe, its cache key, and `host:port` (lower case). */
-export interface Endpoint extends CoverMark, ExemptMark {
-  readonly access: Access; readonly key: string; readonly endpoint: string; readonly host: string; readonly port: number;
-  /** the record the last `observe` of this access returned (counted again through `recount` while it holds) */
-  rec?: AccessRecord;
-}
+export interface Endpoint extends CachedAccess, CoverMark, ExemptMark { readonly endpoint: string; readonly host: string; readonly port: number }
 
-/** Observes an endpoint's access: through the record it got last time while that holds, else a full `observe`. */
-export function observeEndpoint(agent: AgentCore, e: Endpoint): AccessRecord {
+/** An access a hook reuses from call to call, with its key and the record its last `observe` returned. */
+export interface CachedAccess { readonly access: Access; readonly key: string; rec?: AccessRecord }
+
+/** Observes a cached access: through the record it got last time while that holds, else a full `observe`. */
+export function observeEndpoint(agent: AgentCore, e: CachedAccess): AccessRecord {
   const last = e.rec;
   if (last !== undefined && agent.recount(last)) return last;
   const rec = agent.observe(e.access, e.key);
