@@ -34,7 +34,12 @@ export interface InstallOptions {
   decisionTtlMs?: number;
   /** approved exceptions, when the caller runs the policy store itself (simulate); else they come from WARDEN_POLICY_STORE with WARDEN_EXCEPTIONS_PUBLIC_KEY */
   exceptions?: () => ExceptionLookup | undefined;
+  /** how old a clock reading repeats inside an invocation may use (AgentCore `clockQuantumMs`); default CLOCK_QUANTUM_MS, 0 reads the clock on every call */
+  clockQuantumMs?: number;
 }
+
+/** Default clock quantum: inside an invocation a repeat's time is at most this old (ms). */
+export const CLOCK_QUANTUM_MS = 25;
 
 const defaultLog = (line: string) => { process.stderr.write(line + '\n'); };
 
@@ -135,6 +140,7 @@ export function install(opts: InstallOptions = {}): AgentCore {
     // a flush scheduled by an agent that was uninstalled meanwhile does nothing
     schedule: (fn) => { setImmediate(() => { if (state().agent === agent) fn(); }).unref(); },
     decisionTtlMs: opts.decisionTtlMs,
+    clockQuantumMs: opts.clockQuantumMs ?? CLOCK_QUANTUM_MS,
     addressOf: connectedAddress,
     // approved exceptions (consulted on unlisted only): passed in, or verified from the policy store
     exceptions: opts.exceptions ?? (() => distribution?.exceptions),
