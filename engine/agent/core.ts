@@ -95,7 +95,7 @@ export interface AgentCoreOptions {
   exceptions?: () => ExceptionLookup | undefined;
   /**
    * Inside an invocation, repeats of decided accesses take their time from a clock reading at most
-   * this old (ms) instead of reading the clock on every call (see `hotNow`). 0 (the default): read
+   * this old (ms) instead of reading the clock on every call (see `readClock`). 0 (the default): read
    * it on every call.
    */
   clockQuantumMs?: number;
@@ -114,7 +114,7 @@ const nodeTimers: Timers = {
   clear: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-/** Calls that may share one clock reading at most (see `hotNow`), however close together. */
+/** Calls that may share one clock reading at most (see `readClock`), however close together. */
 export const CLOCK_READING_USES = 256;
 
 export const RULE_POLICY_UNAVAILABLE = 'warden:policy-unavailable';
@@ -149,7 +149,7 @@ export class AgentCore {
   private readonly clock: () => number;
   private readonly quantum: number;
   private readonly timers: Timers;
-  /** the clock reading repeats use (see `hotNow`), and how many more calls may use it (0: read the clock) */
+  /** the clock reading repeats use (see `readClock`), and how many more calls may use it (0: read the clock) */
   private tickNow = 0;
   private tickLeft = 0;
   private tickTimer: unknown;
@@ -189,10 +189,15 @@ export class AgentCore {
 
   /** Sets the account/region from the invoked function ARN (first invocation). */
   setFunctionArn(arn: string | undefined): void {
+    const id = this.identity;
+    if (id.region !== undefined && id.account !== undefined) return;
     const m = arn ? /^arn:[\w-]+:lambda:([\w-]+):(\d{12}):function:/.exec(arn) : null;
     if (!m) return;
-    this.identity.region ??= m[1];
-    this.identity.account ??= m[2];
+    id.region ??= m[1];
+    id.account ??= m[2];
+    // decisions taken without the account or region (init code) are taken again with them, and
+    // what callers cached from the identity (the SDK capture's ARN context) is rebuilt
+    this.generation++;
   }
 
   /** The identity of an access for caching and aggregation. */
@@ -232,7 +237,8 @@ export class AgentCore {
    * reuses access objects can pass `AgentCore.keyOf(access)`, computed once, as `key`.
    */
   observe(access: Access, key: string = AgentCore.keyOf(access)): AccessRecord {
-    let now = this.hotNow();
+    let now: number;
+    if (this.tickLeft > 0) { this.tickLeft--; now = this.tickNow; } else now = this.readClock(); // see readClock
     let rec = this.records.get(key);
     if (rec === undefined || rec.generation !== this.generation || now - rec.decidedAt > this.ttl) {
       now = this.clock(); // a decision always reads the clock
@@ -251,10 +257,11 @@ export class AgentCore {
    * the invocation or a policy swap end it at once. So a cached decision is never used past its
    * expiry (as far as timers fire on time: not while synchronous code blocks the event loop), and
    * a repeat's `lastSeen`/`firstSeen` is at most one quantum early. Outside an invocation (init
-   * code, a process frozen after it) the clock is read on every call.
+   * code, a process frozen after it) the clock is read on every call. The shared reading itself
+   * (`tickLeft`/`tickNow`) is checked in place by `observe` and `recount`, which call this only
+   * when there is none.
    */
-  private hotNow(): number {
-    if (this.tickLeft > 0) { this.tickLeft--; return this.tickNow; }
+  private readClock(): number {
     const now = this.clock();
     if (this.quantum > 0 && this.invocationDepth > 0) this.startTick(now);
     return now;
@@ -297,7 +304,8 @@ export class AgentCore {
    */
   recount(rec: AccessRecord): boolean {
     if (!rec.live || rec.owner !== this || rec.generation !== this.generation) return false;
-    const now = this.hotNow();
+    let now: number;
+    if (this.tickLeft > 0) { this.tickLeft--; now = this.tickNow; } else now = this.readClock();
     if (now - rec.decidedAt > this.ttl) return false;
     this.count(rec, now);
     return true;

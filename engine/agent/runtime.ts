@@ -39,7 +39,7 @@ export interface InstallOptions {
 }
 
 /** Default clock quantum: inside an invocation a repeat's time is at most this old (ms). */
-export const CLOCK_QUANTUM_MS = 25;
+export const CLOCK_QUANTUM_MS = 100;
 
 const defaultLog = (line: string) => { process.stderr.write(line + '\n'); };
 

@@ -103,6 +103,20 @@ describe('AgentCore decisions', () => {
     expect(core.identity).toMatchObject({ account: '111122223333', region: 'eu-west-1' });
     expect(t.core.identity.name).toBe('orders-api');
   });
+
+  it('decides again, with the account and region, what it decided before the function ARN was known (init code)', () => {
+    const policy = fakePolicy({ allowHosts: ['api.stripe.com'] });
+    const core = new AgentCore({ config: configFromEnv({ AWS_LAMBDA_FUNCTION_NAME: 'f' }), policy, sink: { send: async () => ({ sent: 0, logged: 0 }) }, clock: () => 0, log: () => undefined });
+    const before = core.observe(stripe);
+    expect(core.recount(before)).toBe(true);
+    core.setFunctionArn('arn:aws:lambda:eu-west-1:111122223333:function:f');
+    expect(core.recount(before)).toBe(false); // a record decided without the account no longer holds
+    core.observe(stripe);
+    expect(policy.calls).toBe(2);
+    core.setFunctionArn('arn:aws:lambda:eu-west-1:111122223333:function:f'); // every later invocation: nothing changes
+    core.observe(stripe);
+    expect(policy.calls).toBe(2);
+  });
 });
 
 describe('AgentCore aggregation', () => {
