@@ -93,6 +93,12 @@ export function endpointOf(args: unknown[], moduleDefaultPort: number): Endpoint
   return accesses.get(endpointKey(h, p), h, p);
 }
 
+/** Whether request options carry the SDK capture's mark on their headers (that request was decided at the SDK's request handler). */
+function decidedBySdk(opts: object): boolean {
+  const hd = (opts as { headers?: Record<symbol, unknown> | null }).headers;
+  return typeof hd === 'object' && hd !== null && hd[DECIDED] === true;
+}
+
 /** Same call, but with a connection factory that fails: the request errors with `err`, sends nothing. */
 function blockedCall(original: RequestFn, self: unknown, args: unknown[], err: Error): http.ClientRequest {
   const createConnection = (_o: unknown, cb: (e: Error) => void) => { cb(err); return undefined; };
@@ -130,6 +136,9 @@ function hook(original: RequestFn, defaultPort: number): RequestFn {
   const existing = wrappers.get(original);
   if (existing) return existing;
   const wrapped = function request(this: unknown, ...args: unknown[]) {
+    // the SDK's own requests (options object first, marked by the SDK capture) pass at once
+    const a0 = args[0];
+    if (typeof a0 === 'object' && a0 !== null && decidedBySdk(a0)) return original.apply(this, args);
     const denied = S.agent === undefined ? undefined : decide(args, defaultPort);
     return denied === undefined ? original.apply(this, args) : blockedCall(original, this, args, denied);
   };
