@@ -237,15 +237,21 @@ export class AgentCore {
    * reuses access objects can pass `AgentCore.keyOf(access)`, computed once, as `key`.
    */
   observe(access: Access, key: string = AgentCore.keyOf(access)): AccessRecord {
-    let now: number;
-    if (this.tickLeft > 0) { this.tickLeft--; now = this.tickNow; } else now = this.readClock(); // see readClock
-    let rec = this.records.get(key);
-    if (rec === undefined || rec.generation !== this.generation || now - rec.decidedAt > this.ttl) {
-      now = this.clock(); // a decision always reads the clock
-      rec = this.decideNew(key, access, now, rec);
+    const cached = this.records.get(key);
+    if (cached !== undefined && cached.generation === this.generation) {
+      const now = this.repeatNow();
+      if (now - cached.decidedAt <= this.ttl) { this.count(cached, now); return cached; }
     }
+    const now = this.clock(); // a decision always reads the clock
+    const rec = this.decideNew(key, access, now, cached);
     this.count(rec, now);
     return rec;
+  }
+
+  /** The time for a repeat of a decided access: the shared clock reading while there is one (see readClock). */
+  private repeatNow(): number {
+    if (this.tickLeft > 0) { this.tickLeft--; return this.tickNow; }
+    return this.readClock();
   }
 
   /**
@@ -258,9 +264,8 @@ export class AgentCore {
    * makes the next call a decision). So a cached decision is never used past its
    * expiry (as far as timers fire on time: not while synchronous code blocks the event loop), and
    * a repeat's `lastSeen`/`firstSeen` is at most one quantum early. Outside an invocation (init
-   * code, a process frozen after it) the clock is read on every call. The shared reading itself
-   * (`tickLeft`/`tickNow`) is checked in place by `observe` and `recount`, which call this only
-   * when there is none.
+   * code, a process frozen after it) the clock is read on every call. Called by `repeatNow` when
+   * there is no shared reading (`tickLeft`/`tickNow`).
    */
   private readClock(): number {
     const now = this.clock();
@@ -305,8 +310,7 @@ export class AgentCore {
    */
   recount(rec: AccessRecord): boolean {
     if (!rec.live || rec.owner !== this || rec.generation !== this.generation) return false;
-    let now: number;
-    if (this.tickLeft > 0) { this.tickLeft--; now = this.tickNow; } else now = this.readClock();
+    const now = this.repeatNow();
     if (now - rec.decidedAt > this.ttl) return false;
     this.count(rec, now);
     return true;
