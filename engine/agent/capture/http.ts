@@ -52,9 +52,8 @@ export function endpointOf(args: unknown[], moduleDefaultPort: number): Endpoint
   let defaultPort: unknown;
   let agentDefaultPort: unknown = moduleDefaultPort;
   if (opts) {
-    // a request the SDK capture decided (and marked) already: the SDK's options name their headers first
-    const hd = opts.headers as Record<symbol, unknown> | null | undefined;
-    if (hd && hd[DECIDED] === true) return undefined;
+    // a request the SDK capture decided (and marked) already
+    if (decidedBySdk(opts)) return undefined;
     // ClientRequest copies the options' own enumerable fields (Object.assign) over the URL's, so
     // exactly those count (one set to undefined still overrides); one pass over them.
     let agent: unknown;
@@ -96,7 +95,7 @@ export function endpointOf(args: unknown[], moduleDefaultPort: number): Endpoint
 /** Whether request options carry the SDK capture's mark on their headers (that request was decided at the SDK's request handler). */
 function decidedBySdk(opts: object): boolean {
   const hd = (opts as { headers?: Record<symbol, unknown> | null }).headers;
-  return typeof hd === 'object' && hd !== null && hd[DECIDED] === true;
+  return hd !== undefined && hd !== null && hd[DECIDED] === true;
 }
 
 /** Same call, but with a connection factory that fails: the request errors with `err`, sends nothing. */
