@@ -74,6 +74,14 @@ function agent(time: ReturnType<typeof fakeTime>, quantum: number, exceptionUnti
   return { core, sent };
 }
 
+/** An agent with the quantum that allows api.stripe.com only, on `time`'s timers (and its clock unless one is given). */
+function quantumAgent(time: ReturnType<typeof fakeTime>, clock: () => number = time.clock): AgentCore {
+  return new AgentCore({
+    config: configFromEnv(ENV), policy: fakePolicy({ allowHosts: ['api.stripe.com'] }), sink: { send: async () => ({ sent: 0, logged: 0 }) },
+    clock, log: () => undefined, clockQuantumMs: Q, timers: time.timers,
+  });
+}
+
 type Op =
   | { op: 'observe'; i: number }
   | { op: 'advance'; ms: number }
@@ -151,10 +159,7 @@ describe('clock quantum', () => {
   it('inside an invocation, one clock reading serves the repeats of a quantum; a timer ends it', () => {
     const time = fakeTime();
     let reads = 0;
-    const core = new AgentCore({
-      config: configFromEnv(ENV), policy: fakePolicy({ allowHosts: ['api.stripe.com'] }), sink: { send: async () => ({ sent: 0, logged: 0 }) },
-      clock: () => { reads++; return time.clock(); }, log: () => undefined, clockQuantumMs: Q, timers: time.timers,
-    });
+    const core = quantumAgent(time, () => { reads++; return time.clock(); });
     core.beginInvocation();
     core.observe(ACCESSES[0]!); // decision: reads the clock
     reads = 0;
@@ -171,10 +176,7 @@ describe('clock quantum', () => {
 
   it(`at most ${CLOCK_READING_USES} calls share a reading, even when no timer gets to run`, () => {
     const time = fakeTime();
-    const core = new AgentCore({
-      config: configFromEnv(ENV), policy: fakePolicy({ allowHosts: ['api.stripe.com'] }), sink: { send: async () => ({ sent: 0, logged: 0 }) },
-      clock: time.clock, log: () => undefined, clockQuantumMs: Q, timers: time.timers,
-    });
+    const core = quantumAgent(time);
     core.beginInvocation();
     core.observe(ACCESSES[0]!);
     const rec = core.observe(ACCESSES[0]!); // the reading starts at T0
@@ -187,10 +189,7 @@ describe('clock quantum', () => {
 
   it('outside an invocation every call reads the clock; ending an invocation ends the reading and its timer', async () => {
     const time = fakeTime();
-    const core = new AgentCore({
-      config: configFromEnv(ENV), policy: fakePolicy({ allowHosts: ['api.stripe.com'] }), sink: { send: async () => ({ sent: 0, logged: 0 }) },
-      clock: time.clock, log: () => undefined, clockQuantumMs: Q, timers: time.timers,
-    });
+    const core = quantumAgent(time);
     const rec = core.observe(ACCESSES[0]!);
     time.skew(3);
     core.observe(ACCESSES[0]!);
